@@ -1,0 +1,1 @@
+"""trunkline: a Luigi-compatible workflow engine."""
