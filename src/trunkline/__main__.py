@@ -1,0 +1,6 @@
+"""``python -m trunkline ...`` is the ``trunkline`` command."""
+
+from trunkline.cmdline import trunkline_run
+
+if __name__ == "__main__":
+    trunkline_run()

@@ -1,0 +1,46 @@
+"""Console entry points: ``trunkline`` (``python -m trunkline``) and its subcommands.
+
+``trunkline [--module m] Task [--param v ...]`` runs a workflow, exiting with the
+``[retcode]`` code. ``trunkline scheduler ...`` starts the central scheduler
+(the same as ``trunklined``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from trunkline.cmdline_parser import CommandLineError
+from trunkline.parameter import ParameterException
+from trunkline.task_register import TaskClassException
+
+_SUBCOMMANDS = ("scheduler",)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    print(message, file=sys.stderr)
+    sys.exit(code)
+
+
+def trunkline_run(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in _SUBCOMMANDS:
+        from trunkline import server
+
+        server.main(args[1:])
+        return
+    from trunkline.retcodes import run_with_retcodes
+
+    try:
+        run_with_retcodes(args)
+    except CommandLineError as exc:
+        _fail(exc.message)
+    except TaskClassException as exc:
+        _fail(f"trunkline: error: {exc}")
+    except ParameterException as exc:
+        _fail(f"trunkline: error: {exc}")
+
+
+def luigi_run(argv: Sequence[str] | None = None) -> None:
+    """Luigi's ``luigi`` command name, for scripts that call it."""
+    trunkline_run(argv)

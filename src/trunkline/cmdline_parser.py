@@ -1,0 +1,159 @@
+"""The command line parser, generated from the registered tasks' parameters.
+
+Every parameter of every registered task gets a global flag
+``--<Family>-<param>``; the root task's parameters also get a short
+``--<param>``. ``Config`` classes without a command-line section (``core``) get
+bare ``--<param>`` flags. While a :class:`CmdlineParser` is the global instance,
+parameters read their command-line values through the seam in
+:mod:`trunkline.parameter`, so any task built during the run sees them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn
+
+from trunkline.parameter import get_cmdline_values, set_cmdline_values
+from trunkline.task import Task
+from trunkline.task_register import Register
+
+
+class CommandLineError(SystemExit):
+    """A command line that cannot run; carries the message and exit code 2."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors as one line with close suggestions."""
+
+    def __init__(self, flags: Sequence[str]) -> None:
+        super().__init__(prog="trunkline", add_help=False, allow_abbrev=False)
+        self._known_flags = flags
+
+    def error(self, message: str) -> NoReturn:
+        match = re.match(r"unrecognized arguments: (.*)", message)
+        if match:
+            unknown = [arg for arg in match.group(1).split() if arg.startswith("-")]
+            hints = []
+            for flag in unknown:
+                close = difflib.get_close_matches(flag.split("=", 1)[0], self._known_flags, n=3)
+                if close:
+                    hints.append(f"{flag} (did you mean {' or '.join(close)}?)")
+            if hints:
+                message = "unrecognized arguments: " + ", ".join(hints)
+        raise CommandLineError(f"trunkline: error: {message}")
+
+
+class _KnownArgsValues:
+    """Gives parameters their ``--Family-param`` values from parsed arguments."""
+
+    def __init__(self, known_args: argparse.Namespace) -> None:
+        self._known_args = known_args
+
+    def raw_value(self, task_family: str, param_name: str) -> object | None:
+        return getattr(self._known_args, f"{task_family}_{param_name}", None)
+
+
+class CmdlineParser:
+    """Parses a command line and makes its values visible to parameters."""
+
+    _instance: CmdlineParser | None = None
+
+    @classmethod
+    def get_instance(cls) -> CmdlineParser | None:
+        return cls._instance
+
+    @classmethod
+    @contextlib.contextmanager
+    def global_instance(
+        cls, cmdline_args: Sequence[str], allow_override: bool = False
+    ) -> Iterator[CmdlineParser]:
+        previous = cls._instance
+        if previous is not None and not allow_override:
+            raise RuntimeError("A command line is already being parsed; pass allow_override=True")
+        previous_values = get_cmdline_values()
+        parser = CmdlineParser(cmdline_args)
+        cls._instance = parser
+        set_cmdline_values(_KnownArgsValues(parser.known_args))
+        try:
+            yield parser
+        finally:
+            cls._instance = previous
+            set_cmdline_values(previous_values)
+
+    def __init__(self, cmdline_args: Sequence[str]) -> None:
+        args = list(cmdline_args)
+        known, _ = self._build_parser().parse_known_args(args)
+        self._load_module(known)
+        # Parse again: the module may have registered the task named first.
+        known, _ = self._build_parser().parse_known_args(args)
+        root_task = known.root_task
+        parser = self._build_parser(root_task=root_task, help_all=known.core_help_all)
+        if known.core_help or known.core_help_all:
+            parser.print_help()
+            sys.exit(0)
+        if not root_task:
+            raise CommandLineError(
+                "trunkline: error: No task specified. Name the task to run, e.g. "
+                "'trunkline --module my_module MyTask --local-scheduler'"
+            )
+        Register.get_task_cls(root_task)  # a clear error for a misspelt task
+        self.known_args = parser.parse_args(args)
+
+    @staticmethod
+    def _build_parser(root_task: str | None = None, help_all: bool = False) -> _Parser:
+        specs: list[tuple[str, str | None, dict[str, Any]]] = []
+        for task_name, without_section, param_name, param in Register.get_all_params():
+            shown = task_name == root_task or help_all or param.always_in_help
+            help_text = (param.description or "") if shown else argparse.SUPPRESS
+            flag = param_name if without_section else f"{task_name}_{param_name}"
+            kwargs = param._parser_kwargs(param_name, task_name)
+            specs.append(("--" + flag.replace("_", "-"), help_text, kwargs))
+            if task_name == root_task:
+                local = dict(param._parser_kwargs(param_name))
+                specs.append(("--" + param_name.replace("_", "-"), help_text, local))
+        parser = _Parser([flag for flag, _, _ in specs])
+        parser.add_argument("root_task", nargs="?", metavar="Required root task", help="Task family to run")
+        for flag, help_text, kwargs in specs:
+            with contextlib.suppress(argparse.ArgumentError):  # a flag defined twice keeps the first
+                parser.add_argument(flag, help=help_text, **kwargs)
+        return parser
+
+    @staticmethod
+    def _load_module(known: argparse.Namespace) -> None:
+        module = getattr(known, "core_module", None)
+        if module:
+            try:
+                __import__(module)
+            except ModuleNotFoundError as exc:
+                if exc.name and module.startswith(exc.name):
+                    raise CommandLineError(
+                        f"trunkline: error: --module {module}: no module named {exc.name!r} "
+                        "(is it on PYTHONPATH, or in the current directory?)"
+                    ) from exc
+                raise
+
+    def get_task_obj(self) -> Task:
+        return self._get_task_cls()(**self._get_task_kwargs())
+
+    def _get_task_cls(self) -> type[Task]:
+        return Register.get_task_cls(self.known_args.root_task)  # type: ignore[no-any-return]
+
+    def _get_task_kwargs(self) -> dict[str, Any]:
+        kwargs = {}
+        for name, param in self._get_task_cls().get_params():
+            raw = getattr(self.known_args, name, None)
+            if raw:
+                kwargs[name] = param.parse(raw)
+        return kwargs

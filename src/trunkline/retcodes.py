@@ -1,0 +1,65 @@
+"""Process exit codes from the ``[retcode]`` section, decided after a run.
+
+The exit code is the largest configured code whose condition holds. With every
+code left at 0 (Luigi's defaults, kept for compatibility) a run exits 0 unless
+the root task did not complete, which gives ``not_run``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from trunkline import execution_summary, interface
+from trunkline.cmdline_parser import CmdlineParser
+from trunkline.lock import PidLockAlreadyTakenExit
+from trunkline.parameter import IntParameter
+from trunkline.setup_logging import InterfaceLogging
+from trunkline.task import Config
+
+logger = logging.getLogger("luigi-interface")
+
+
+class retcode(Config):  # noqa: N801 - the class name is the config section name
+    unhandled_exception = IntParameter(default=4, description="For internal errors")
+    missing_data = IntParameter(default=0, description="For incomplete ExternalTask dependencies")
+    task_failed = IntParameter(default=0, description="For when a task's run() fails")
+    already_running = IntParameter(default=0, description="For when the process lock is taken")
+    scheduling_error = IntParameter(
+        default=0, description="For when complete() or requires() fails, or task-limit is reached"
+    )
+    not_run = IntParameter(
+        default=0, description="For when a task is not granted run permission by the scheduler"
+    )
+
+
+def run_with_retcodes(argv: Sequence[str]) -> None:
+    """Run a command line and exit the process with the configured code."""
+    argv = list(argv)
+    with CmdlineParser.global_instance(argv):
+        codes = retcode()
+    try:
+        worker = interface._run(argv).worker
+    except PidLockAlreadyTakenExit:
+        sys.exit(codes.already_running)
+    except Exception:
+        InterfaceLogging.setup(interface.core())
+        logger.exception("Uncaught exception in luigi")
+        sys.exit(codes.unhandled_exception)
+
+    with CmdlineParser.global_instance(argv):
+        sets = execution_summary._summary_dict(worker)
+        root = execution_summary._root_task(worker)
+    present = {name for name, tasks in sets.items() if tasks}
+    conditions = (
+        (codes.missing_data, "still_pending_ext"),
+        (codes.task_failed, "failed"),
+        (codes.already_running, "run_by_other_worker"),
+        (codes.scheduling_error, "scheduling_error"),
+        (codes.not_run, "not_run"),
+    )
+    exit_code = max(code if name in present else 0 for code, name in conditions)
+    if exit_code == 0 and root not in sets["completed"] and root not in sets["already_done"]:
+        sys.exit(codes.not_run)
+    sys.exit(exit_code)

@@ -1,0 +1,140 @@
+"""Logging set-up for workers (``InterfaceLogging``) and the scheduler (``DaemonLogging``).
+
+The first source that applies wins: command-line options, then a logging
+``fileConfig`` file, then a toml ``[logging]`` table, then a default handler.
+``[core] no_configure_logging`` leaves logging entirely to the application.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import os
+from typing import Any
+
+from trunkline.configuration import get_config
+
+
+class LoggingConfigError(OSError):
+    """The logging configuration file named on the command line does not exist."""
+
+
+class BaseLogging:
+    _configured = False
+
+    @classmethod
+    def setup(cls, opts: Any = None) -> bool:
+        logger = logging.getLogger("luigi")
+        if cls._configured:
+            logger.info("logging already configured")
+            return False
+        cls._configured = True
+        config = get_config()
+        if config.getboolean("core", "no_configure_logging", False):
+            logger.info("logging disabled in settings")
+            return False
+        for how in (cls._cli, cls._conf, cls._section, cls._default):
+            if how(opts):
+                return True
+        return False
+
+    @classmethod
+    def _section(cls, opts: Any) -> bool:
+        """A toml ``[logging]`` table, applied with dictConfig."""
+        config = get_config()
+        section = getattr(config, "data", None)
+        if not isinstance(section, dict) or "logging" not in section:
+            return False
+        logging.config.dictConfig(_unfreeze(section["logging"]))
+        return True
+
+    @classmethod
+    def _cli(cls, opts: Any) -> bool:
+        return False
+
+    @classmethod
+    def _conf(cls, opts: Any) -> bool:
+        return False
+
+    @classmethod
+    def _default(cls, opts: Any) -> bool:
+        return False
+
+
+def _unfreeze(value: Any) -> Any:
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {key: _unfreeze(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_unfreeze(item) for item in value]
+    return value
+
+
+def _check_exists(path: str) -> str:
+    if not os.path.exists(path):
+        raise LoggingConfigError(
+            f"Error: Unable to locate specified logging configuration file! ({path})"
+        )
+    return path
+
+
+class InterfaceLogging(BaseLogging):
+    """Logging for a worker run (``trunkline``/``luigi.run``/``luigi.build``)."""
+
+    _configured = False
+
+    @classmethod
+    def _conf(cls, opts: Any) -> bool:
+        conf_file = getattr(opts, "logging_conf_file", "") if opts is not None else ""
+        if not conf_file:
+            return False
+        logging.config.fileConfig(_check_exists(conf_file), disable_existing_loggers=False)
+        return True
+
+    @classmethod
+    def _default(cls, opts: Any) -> bool:
+        level_name = getattr(opts, "log_level", "DEBUG") if opts is not None else "DEBUG"
+        level = getattr(logging, str(level_name), logging.DEBUG)
+        logger = logging.getLogger("luigi-interface")
+        logger.setLevel(level)
+        handler = logging.StreamHandler()
+        handler.setLevel(level)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        return True
+
+
+class DaemonLogging(BaseLogging):
+    """Logging for the scheduler service."""
+
+    _configured = False
+    _log_format = "%(asctime)s %(name)s[%(process)s] %(levelname)s: %(message)s"
+
+    @classmethod
+    def _cli(cls, opts: Any) -> bool:
+        if opts is None:
+            return False
+        if getattr(opts, "background", False):
+            logging.getLogger().setLevel(logging.INFO)
+            return True
+        logdir = getattr(opts, "logdir", None)
+        if logdir:
+            logging.basicConfig(
+                level=logging.INFO,
+                format=cls._log_format,
+                filename=os.path.join(logdir, "trunkline-server.log"),
+            )
+            return True
+        return False
+
+    @classmethod
+    def _conf(cls, opts: Any) -> bool:
+        conf_file = get_config().get("core", "logging_conf_file", None)
+        if conf_file is None:
+            return False
+        logging.config.fileConfig(_check_exists(conf_file))
+        return True
+
+    @classmethod
+    def _default(cls, opts: Any) -> bool:
+        logging.basicConfig(level=logging.INFO, format=cls._log_format)
+        return True
