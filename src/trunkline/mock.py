@@ -1,0 +1,222 @@
+"""In-memory targets for tests: :class:`MockTarget` and :class:`MockFileSystem`.
+
+All mock files live in one store shared by every ``MockFileSystem`` in the
+process (keys are paths, values are bytes). Workers with ``workers > 1`` run
+tasks in forked child processes, and the parent must see what a child wrote,
+so the store has to be shared across processes -- Luigi keeps it in a
+``multiprocessing.Manager().dict()``.
+
+Starting a manager costs a process and every access becomes a round trip to
+it, while most test runs never fork. So the store starts as a plain dict and is
+moved into a manager only when the process forks after having used the store
+(an ``os.register_at_fork`` hook), or when :meth:`MockFileSystem.share_between_processes`
+is called. Children made by ``fork`` then inherit a proxy to the shared dict.
+Children made by ``spawn``/``forkserver`` start with an empty store of their own,
+as with Luigi.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.managers
+import os
+import sys
+from collections.abc import MutableMapping
+from io import BytesIO
+from types import TracebackType
+from typing import Any
+
+from trunkline import target
+from trunkline.format import Format, get_default_format
+
+_Store = MutableMapping[str, bytes]
+
+
+class _StoreHolder:
+    """The process-wide store and, once shared, the manager process behind it."""
+
+    def __init__(self) -> None:
+        self.store: _Store | None = None
+        self.manager: multiprocessing.managers.SyncManager | None = None
+        self._sharing = False
+
+    def get(self) -> _Store:
+        if self.store is None:
+            self.store = {}
+        return self.store
+
+    def share(self) -> _Store:
+        """Move the store into a manager process (once) and return the shared proxy."""
+        if self.manager is not None and self.store is not None:
+            return self.store
+        if self._sharing:  # the manager's own start forks; don't recurse
+            return self.get()
+        self._sharing = True
+        try:
+            manager = multiprocessing.Manager()
+            shared = manager.dict(dict(self.store or {}))
+        finally:
+            self._sharing = False
+        self.manager = manager
+        self.store = shared
+        return shared
+
+    def share_before_fork(self) -> None:
+        # Only a store that was used is worth sharing: a child of a process that
+        # never touched mock targets starts with an empty private store.
+        if self.store is not None and self.manager is None and not self._sharing:
+            self.share()
+
+
+_holder = _StoreHolder()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_holder.share_before_fork)
+
+
+class MockFileSystem(target.FileSystem):
+    """A file system whose files are bytes in the process-wide mock store."""
+
+    def get_all_data(self) -> _Store:
+        """The whole store: a mapping from path to bytes."""
+        return _holder.get()
+
+    def get_data(self, fn: str) -> bytes:
+        return self.get_all_data()[fn]
+
+    def share_between_processes(self) -> None:
+        """Move the store into a manager process now, so any child process sees it."""
+        _holder.share()
+
+    def exists(self, path: str) -> bool:
+        return path in self.get_all_data()
+
+    def copy(self, path: str, dest: str, raise_if_exists: bool = False) -> None:
+        data = self.get_all_data()
+        if raise_if_exists and dest in data:
+            raise RuntimeError(f"Destination exists: {dest}")
+        data[dest] = data[path]
+
+    def move(self, path: str, dest: str, raise_if_exists: bool = False) -> None:
+        data = self.get_all_data()
+        if raise_if_exists and dest in data:
+            raise RuntimeError(f"Destination exists: {dest}")
+        data[dest] = data.pop(path)
+
+    def remove(self, path: str, recursive: bool = True, skip_trash: bool = True) -> None:
+        """Remove ``path``; with ``recursive``, every file whose path starts with it."""
+        data = self.get_all_data()
+        if not recursive:
+            data.pop(path)
+            return
+        for key in [key for key in data.keys() if key.startswith(path)]:
+            data.pop(key, None)
+
+    def listdir(self, path: str) -> list[str]:
+        """Every file whose path starts with ``path`` (a prefix match, no globs)."""
+        return [key for key in self.get_all_data().keys() if key.startswith(path)]
+
+    def isdir(self, path: str) -> bool:
+        return bool(self.listdir(path))
+
+    def mkdir(self, path: str, parents: bool = True, raise_if_exists: bool = False) -> None:
+        """Directories are implied by file paths, so there is nothing to do."""
+
+    def clear(self) -> None:
+        self.get_all_data().clear()
+
+
+class _MockFile(BytesIO):
+    """The bytes of one open mock file; a write is stored when closed, never before."""
+
+    def __init__(self, owner: MockTarget, mode: str, initial: bytes = b"") -> None:
+        super().__init__(initial)
+        self._owner = owner
+        self._mode = mode
+        self._at_line_start = True
+
+    def write(self, data: Any) -> int:
+        if self._owner._mirror_on_stderr:
+            self._mirror(data)
+        return super().write(data)
+
+    def _mirror(self, data: bytes | str) -> None:
+        text = data.decode("utf8") if isinstance(data, (bytes, bytearray)) else str(data)
+        if not text:
+            return
+        if self._at_line_start:
+            sys.stderr.write(f"{self._owner.path}: ")
+        sys.stderr.write(text)
+        self._at_line_start = text.endswith("\n")
+
+    def close(self) -> None:
+        if not self.closed and self._mode == "w":
+            self._owner.fs.get_all_data()[self._owner.path] = self.getvalue()
+        super().close()
+
+    def abort(self) -> None:
+        """Drop what was written."""
+        super().close()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        # An unclosed write is abandoned, not committed.
+        if not self.closed:
+            self.abort()
+
+    def readable(self) -> bool:
+        return self._mode == "r"
+
+    def writable(self) -> bool:
+        return self._mode == "w"
+
+    def seekable(self) -> bool:
+        return False
+
+
+class MockTarget(target.FileSystemTarget):
+    """A target whose file is kept in memory by :class:`MockFileSystem`."""
+
+    fs: Any = MockFileSystem()
+
+    def __init__(
+        self,
+        fn: str,
+        is_tmp: bool | None = None,
+        mirror_on_stderr: bool = False,
+        format: Format | None = None,  # noqa: A002 - Luigi's keyword
+    ) -> None:
+        super().__init__(fn)
+        self.is_tmp = is_tmp
+        self._mirror_on_stderr = mirror_on_stderr
+        self.format = format or get_default_format()
+
+    def exists(self) -> bool:
+        return self.path in self.fs.get_all_data()
+
+    def move(self, path: str, raise_if_exists: bool = False) -> None:
+        self.fs.move(self.path, path, raise_if_exists)
+
+    def rename(self, *args: Any, **kwargs: Any) -> None:
+        self.move(*args, **kwargs)
+
+    def open(self, mode: str = "r") -> Any:
+        """``'r'`` reads the stored bytes; ``'w'`` stores the written bytes on close."""
+        if mode.startswith("w"):
+            return self.format.pipe_writer(_MockFile(self, "w"))
+        if mode.startswith("r"):
+            try:
+                stored = self.fs.get_all_data()[self.path]
+            except KeyError:
+                raise FileNotFoundError(f"No mock file at {self.path!r}; write it first") from None
+            return self.format.pipe_reader(_MockFile(self, "r", stored))
+        raise ValueError(f"mode must be 'r' or 'w' (got: {mode})")
