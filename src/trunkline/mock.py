@@ -3,28 +3,32 @@
 All mock files live in one store shared by every ``MockFileSystem`` in the
 process (keys are paths, values are bytes). Workers with ``workers > 1`` run
 tasks in forked child processes, and the parent must see what a child wrote,
-so the store has to be shared across processes -- Luigi keeps it in a
-``multiprocessing.Manager().dict()``.
+so the store is a ``multiprocessing.Manager().dict()``, as in Luigi.
 
-Starting a manager costs a process and every access becomes a round trip to
-it, while most test runs never fork. So the store starts as a plain dict and is
-moved into a manager only when the process forks after having used the store
-(an ``os.register_at_fork`` hook), or when :meth:`MockFileSystem.share_between_processes`
-is called. Children made by ``fork`` then inherit a proxy to the shared dict.
-Children made by ``spawn``/``forkserver`` start with an empty store of their own,
-as with Luigi.
+The manager is a separate process, so it is started lazily, on the first use
+of the store, never at import: importing trunkline (or this module) costs
+nothing, and only programs that use mock targets pay for the process. A
+process that uses the store before forking (a worker checks its tasks'
+outputs before it starts task processes) hands the proxy to its ``fork``
+children, so they share the store. Children made by ``spawn``/``forkserver``
+start with an empty store of their own, as with Luigi.
+
+Why not start the manager only when the process forks (an
+``os.register_at_fork`` hook) and keep a plain dict until then? The manager's
+own server process would be forked from inside that hook and inherit the pipes
+``multiprocessing`` has just opened for the child being started, so waiting
+for that child would block. Starting it on first use has no such race.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.managers
-import os
 import sys
 from collections.abc import MutableMapping
 from io import BytesIO
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from trunkline import target
 from trunkline.format import Format, get_default_format
@@ -32,60 +36,23 @@ from trunkline.format import Format, get_default_format
 _Store = MutableMapping[str, bytes]
 
 
-class _StoreHolder:
-    """The process-wide store and, once shared, the manager process behind it."""
-
-    def __init__(self) -> None:
-        self.store: _Store | None = None
-        self.manager: multiprocessing.managers.SyncManager | None = None
-        self._sharing = False
-
-    def get(self) -> _Store:
-        if self.store is None:
-            self.store = {}
-        return self.store
-
-    def share(self) -> _Store:
-        """Move the store into a manager process (once) and return the shared proxy."""
-        if self.manager is not None and self.store is not None:
-            return self.store
-        if self._sharing:  # the manager's own start forks; don't recurse
-            return self.get()
-        self._sharing = True
-        try:
-            manager = multiprocessing.Manager()
-            shared = manager.dict(dict(self.store or {}))
-        finally:
-            self._sharing = False
-        self.manager = manager
-        self.store = shared
-        return shared
-
-    def share_before_fork(self) -> None:
-        # Only a store that was used is worth sharing: a child of a process that
-        # never touched mock targets starts with an empty private store.
-        if self.store is not None and self.manager is None and not self._sharing:
-            self.share()
-
-
-_holder = _StoreHolder()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_holder.share_before_fork)
-
-
 class MockFileSystem(target.FileSystem):
     """A file system whose files are bytes in the process-wide mock store."""
 
+    # Class-level, so every instance (and every MockTarget) sees the same files;
+    # created on first use, see the module docstring.
+    _data: ClassVar[_Store | None] = None
+    _manager: ClassVar[multiprocessing.managers.SyncManager | None] = None
+
     def get_all_data(self) -> _Store:
         """The whole store: a mapping from path to bytes."""
-        return _holder.get()
+        if MockFileSystem._data is None:
+            MockFileSystem._manager = multiprocessing.Manager()
+            MockFileSystem._data = MockFileSystem._manager.dict()
+        return MockFileSystem._data
 
     def get_data(self, fn: str) -> bytes:
         return self.get_all_data()[fn]
-
-    def share_between_processes(self) -> None:
-        """Move the store into a manager process now, so any child process sees it."""
-        _holder.share()
 
     def exists(self, path: str) -> bool:
         return path in self.get_all_data()
