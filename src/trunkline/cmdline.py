@@ -2,7 +2,8 @@
 
 ``trunkline [--module m] Task [--param v ...]`` runs a workflow, exiting with the
 ``[retcode]`` code. ``trunkline scheduler ...`` starts the central scheduler
-(the same as ``trunklined``).
+(the same as ``trunklined``); ``trunkline deps-tree ...`` and ``trunkline deps ...``
+print a task's dependencies.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from trunkline.cmdline_parser import CommandLineError
 from trunkline.parameter import ParameterException
 from trunkline.task_register import TaskClassException
 
-_SUBCOMMANDS = ("scheduler",)
+_SUBCOMMANDS = ("scheduler", "deps", "deps-tree")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -25,9 +26,7 @@ def _fail(message: str, code: int = 2) -> None:
 def trunkline_run(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in _SUBCOMMANDS:
-        from trunkline import server
-
-        server.main(args[1:])
+        _run_subcommand(args[0], args[1:])
         return
     from trunkline.retcodes import run_with_retcodes
 
@@ -38,6 +37,26 @@ def trunkline_run(argv: Sequence[str] | None = None) -> None:
     except TaskClassException as exc:
         _fail(f"trunkline: error: {exc}")
     except ParameterException as exc:
+        _fail(f"trunkline: error: {exc}")
+
+
+def _run_subcommand(name: str, args: list[str]) -> None:
+    try:
+        if name == "scheduler":
+            from trunkline import server
+
+            server.main(args)
+        elif name == "deps":
+            from trunkline.tools import deps
+
+            deps.main(args)
+        else:
+            from trunkline.tools import deps_tree
+
+            deps_tree.main(args)
+    except CommandLineError as exc:
+        _fail(exc.message)
+    except (TaskClassException, ParameterException) as exc:
         _fail(f"trunkline: error: {exc}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import os
+import sys
 from typing import Any
 
 from trunkline.configuration import get_config
@@ -69,6 +70,20 @@ def _unfreeze(value: Any) -> Any:
     return value
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is now, not what it was at set-up.
+
+    The live progress line replaces ``sys.stderr`` while it is shown, so log
+    lines print above it instead of through it.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _check_exists(path: str) -> str:
     if not os.path.exists(path):
         raise LoggingConfigError(
@@ -96,7 +111,7 @@ class InterfaceLogging(BaseLogging):
         level = getattr(logging, str(level_name), logging.DEBUG)
         logger = logging.getLogger("luigi-interface")
         logger.setLevel(level)
-        handler = logging.StreamHandler()
+        handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
         handler.setLevel(level)
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         logger.addHandler(handler)

@@ -39,6 +39,7 @@ from trunkline.task import Task
 from trunkline.task_register import TaskClassException, load_task
 from trunkline.worker._errors import TaskException
 from trunkline.worker._graph import CompletenessChecker, Discovery, GraphWalker, is_external
+from trunkline.worker._progress import Counts, Progress
 from trunkline.worker._process import (
     InlineChannel,
     PipeChannel,
@@ -194,6 +195,11 @@ class Worker:
         self._keep_alive_thread: KeepAliveThread | None = None
         self._previous_sigusr1: Any = None
 
+        # Runnable tasks this worker registered and has not finished: the progress line.
+        self._to_run: set[str] = set()
+        self._finished = Counts()
+        self._progress: Progress | None = None
+
         # For the execution summary.
         self._add_task_history: list[tuple[Task, str, bool | None]] = []
         self._get_work_response_history: list[dict[str, Any]] = []
@@ -346,6 +352,8 @@ class Worker:
         if discovery.deps is not None:
             self._add_task_batcher(task)
         self._scheduled_tasks[task.task_id] = task
+        if discovery.status is TaskStatus.PENDING and discovery.runnable:
+            self._to_run.add(task.task_id)
         self._queue_registration(
             task_id=task.task_id,
             status=discovery.status.value,
@@ -444,6 +452,15 @@ class Worker:
             "add_worker",
             {"worker": self._id, "info": [*self._worker_info, ("first_task", self._first_task)]},
         )
+        self._progress = Progress()
+        self._progress.start()
+        try:
+            return self._run_until_idle()
+        finally:
+            self._progress.stop()
+            self._progress = None
+
+    def _run_until_idle(self) -> bool:
         sleeper = self._sleeper()
         while True:
             while len(self._running_tasks) >= self.worker_processes > 0:
@@ -699,6 +716,7 @@ class Worker:
             retry_policy_dict=_retry_policy_dict(task),
         )
         self._running_tasks.pop(task_id)
+        self._count_outcome(task_id, status)
         if missing:
             # A dependency vanished between scheduling and running: schedule the
             # task again, but not forever.
@@ -710,6 +728,24 @@ class Worker:
             if reschedule:
                 self.add(task)
         self.run_succeeded &= status == TaskStatus.DONE.value or bool(new_deps)
+
+    def _count_outcome(self, task_id: str, status: str) -> None:
+        if status == TaskStatus.DONE.value:
+            self._finished.done += 1
+            self._to_run.discard(task_id)
+        elif status == TaskStatus.FAILED.value:
+            self._finished.failed += 1
+            self._to_run.discard(task_id)
+        if self._progress is not None:
+            running = len(self._running_tasks)
+            self._progress.update(
+                Counts(
+                    done=self._finished.done,
+                    running=running,
+                    pending=max(0, len(self._to_run) - running),
+                    failed=self._finished.failed,
+                )
+            )
 
     # -- idling ------------------------------------------------------------------------
     def _sleeper(self) -> Iterator[None]:
