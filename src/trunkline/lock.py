@@ -14,6 +14,13 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, the check stays best-effort
+    fcntl = None  # type: ignore[assignment]
 
 
 class PidLockAlreadyTakenExit(SystemExit):
@@ -58,7 +65,11 @@ def acquire_for(pid_dir: str, num_available: int = 1, kill_signal: int | None = 
     """
     my_pid, my_cmd, pid_file = get_info(pid_dir)
     _make_private_directory(pid_dir)
+    with _exclusive_access(pid_dir):
+        return _register(my_pid, my_cmd, pid_file, num_available, kill_signal)
 
+
+def _register(my_pid: int, my_cmd: str, pid_file: str, num_available: int, kill_signal: int | None) -> bool:
     holders = {pid for pid in _read_pids_file(pid_file) if pid != my_pid and getpcmd(pid) == my_cmd}
     if kill_signal is not None:
         for pid in holders:
@@ -77,6 +88,20 @@ def acquire_for(pid_dir: str, num_available: int = 1, kill_signal: int | None = 
 
     _write_pids_file(pid_file, holders | {my_pid})
     return True
+
+
+@contextmanager
+def _exclusive_access(pid_dir: str) -> Iterator[None]:
+    """Serialise read-check-write of pid files, so two processes started together can't both get in."""
+    if fcntl is None:
+        yield
+        return
+    directory = os.open(pid_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(directory, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(directory)  # closing releases the lock
 
 
 def _make_private_directory(pid_dir: str) -> None:
