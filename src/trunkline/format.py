@@ -21,18 +21,19 @@ binaries needed, and the output is the same file format (``gzip -d`` and
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
+import itertools
 import locale
 import os
 import re
-import signal
 import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from types import TracebackType
-from typing import IO, Any
+from typing import Any, Self
 
 _ExcInfo = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
 _ANY_NEWLINE = re.compile(b"\r\n|\r|\n")
@@ -57,10 +58,10 @@ class FileWrapper:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._subpipe, name)
 
-    def __enter__(self) -> FileWrapper:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info: Any) -> Any:
+    def __exit__(self, *exc_info: object) -> Any:
         return self._subpipe.__exit__(*exc_info)
 
     def __iter__(self) -> Iterator[Any]:
@@ -78,7 +79,7 @@ class BaseWrapper:
             raise AttributeError(name)
         return getattr(self._stream, name)
 
-    def __enter__(self) -> BaseWrapper:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -165,7 +166,7 @@ class TextWrapper(io.TextIOWrapper):
             raise AttributeError(name)
         return getattr(self._stream, name)
 
-    def __enter__(self) -> TextWrapper:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -189,7 +190,7 @@ class TextWrapper(io.TextIOWrapper):
 class CompressedWriter:
     """A compressing layer: ``close()`` writes the trailer, then closes the layer below."""
 
-    def __init__(self, compressor: IO[bytes], sink: Any) -> None:
+    def __init__(self, compressor: gzip.GzipFile | bz2.BZ2File, sink: Any) -> None:
         self._compressor = compressor
         self._sink = sink
         self._finished = False
@@ -226,7 +227,7 @@ class CompressedWriter:
         self._compressor.close()
         self._sink.close()
 
-    def __enter__(self) -> CompressedWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -304,7 +305,7 @@ class ChainFormat(Format):
         if args and hasattr(args[-1], "output"):
             self.output = args[-1].output
         if check_consistency:
-            for upper, lower in zip(args, args[1:]):
+            for upper, lower in itertools.pairwise(args):
                 produced = getattr(upper, "output", None)
                 expected = getattr(lower, "input", None)
                 if produced is not None and expected is not None and produced != expected:
@@ -377,7 +378,9 @@ class GzipFormat(Format):
 
     def __init__(self, compression_level: int | None = None) -> None:
         if compression_level is not None and not 0 <= int(compression_level) <= 9:
-            raise ValueError(f"compression_level must be between 0 and 9, got {compression_level!r}")
+            raise ValueError(
+                f"compression_level must be between 0 and 9, got {compression_level!r}"
+            )
         self.compression_level = compression_level
 
     def pipe_reader(self, input_pipe: Any) -> Any:
@@ -410,7 +413,9 @@ class InputPipeProcessWrapper:
     use it. A command exiting non-zero raises RuntimeError on close.
     """
 
-    def __init__(self, command: list[str] | subprocess.Popen[bytes], input_pipe: Any = None) -> None:
+    def __init__(
+        self, command: list[str] | subprocess.Popen[bytes], input_pipe: Any = None
+    ) -> None:
         self._command = command
         self._input_pipe = input_pipe
         self._spooled_input: str | None = None
@@ -431,11 +436,14 @@ class InputPipeProcessWrapper:
         return open(self._spooled_input, "rb")
 
     def create_subprocess(self, command: list[str]) -> subprocess.Popen[bytes]:
-        def restore_sigpipe() -> None:
-            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-
+        # restore_signals gives the command the default SIGPIPE action, so it
+        # stops quietly when the reader closes early.
         return subprocess.Popen(
-            command, stdin=self._input_pipe, stdout=subprocess.PIPE, preexec_fn=restore_sigpipe, close_fds=True
+            command,
+            stdin=self._input_pipe,
+            stdout=subprocess.PIPE,
+            restore_signals=True,
+            close_fds=True,
         )
 
     def _finish(self) -> None:
@@ -456,17 +464,15 @@ class InputPipeProcessWrapper:
     def close(self) -> None:
         self._finish()
 
-    def __enter__(self) -> InputPipeProcessWrapper:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: Any) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         if exc_type is None:
             self._finish()
             return
-        try:
+        with contextlib.suppress(RuntimeError, OSError):  # the original exception matters more
             self._finish()
-        except Exception:  # the original exception matters more than the command's status
-            pass
 
     def __getattr__(self, name: str) -> Any:
         if name in ("_process", "_input_pipe"):
@@ -500,7 +506,9 @@ class OutputPipeProcessWrapper:
         self.closed = False
         self._command = command
         self._output_pipe = output_pipe
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=output_pipe, close_fds=True)
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=output_pipe, close_fds=True
+        )
 
     def write(self, data: bytes) -> int:
         assert self._process.stdin is not None
@@ -523,16 +531,21 @@ class OutputPipeProcessWrapper:
     def abort(self) -> None:
         self._finish()
 
-    def __enter__(self) -> OutputPipeProcessWrapper:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: Any) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             self.close()
             return
         self.abort()
         if self._output_pipe is not None:
-            _exit_layer(self._output_pipe, (exc_type, *rest))
+            _exit_layer(self._output_pipe, (exc_type, exc, traceback))
 
     def __getattr__(self, name: str) -> Any:
         if name in ("_process", "_output_pipe"):

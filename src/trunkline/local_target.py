@@ -39,7 +39,7 @@ def _random_suffix() -> str:
     return f"{random.randrange(0, 1_000_000_000):09d}"
 
 
-class atomic_file(AtomicLocalFile):  # noqa: N801 - Luigi's public name
+class atomic_file(AtomicLocalFile):
     """Writes beside the destination and publishes with ``os.replace`` on close."""
 
     def generate_tmp_path(self, path: str) -> str:
@@ -128,7 +128,7 @@ class LocalTarget(FileSystemTarget):
     def __init__(
         self,
         path: str | os.PathLike[str] | None = None,
-        format: Format | None = None,  # noqa: A002 - Luigi's keyword
+        format: Format | None = None,
         is_tmp: bool = False,
     ) -> None:
         if not path:
@@ -172,7 +172,9 @@ class LocalTarget(FileSystemTarget):
 
     @property
     def fn(self) -> str:
-        warnings.warn("Use LocalTarget.path to reference filename", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "Use LocalTarget.path to reference filename", DeprecationWarning, stacklevel=2
+        )
         return self.path
 
     def __del__(self) -> None:

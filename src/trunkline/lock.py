@@ -38,7 +38,10 @@ def getpcmd(pid: int) -> str:
     elif os.name != "nt":
         try:
             completed = subprocess.run(
-                ["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, check=False
+                ["ps", "-o", "command=", "-p", str(pid)],
+                capture_output=True,
+                text=True,
+                check=False,
             )
         except OSError:
             completed = None
@@ -69,7 +72,9 @@ def acquire_for(pid_dir: str, num_available: int = 1, kill_signal: int | None = 
         return _register(my_pid, my_cmd, pid_file, num_available, kill_signal)
 
 
-def _register(my_pid: int, my_cmd: str, pid_file: str, num_available: int, kill_signal: int | None) -> bool:
+def _register(
+    my_pid: int, my_cmd: str, pid_file: str, num_available: int, kill_signal: int | None
+) -> bool:
     holders = {pid for pid in _read_pids_file(pid_file) if pid != my_pid and getpcmd(pid) == my_cmd}
     if kill_signal is not None:
         for pid in holders:

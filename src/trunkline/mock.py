@@ -22,6 +22,7 @@ for that child would block. Starting it on first use has no such race.
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import multiprocessing.managers
 import sys
@@ -34,6 +35,14 @@ from trunkline import target
 from trunkline.format import Format, get_default_format
 
 _Store = MutableMapping[str, bytes]
+
+
+class MockFileNotFound(FileNotFoundError, KeyError):
+    """Reading a mock file that was never written.
+
+    Also a KeyError, because Luigi raised the store's KeyError here and tests
+    written for Luigi may catch that.
+    """
 
 
 class MockFileSystem(target.FileSystem):
@@ -75,12 +84,16 @@ class MockFileSystem(target.FileSystem):
         if not recursive:
             data.pop(path)
             return
-        for key in [key for key in data.keys() if key.startswith(path)]:
+        # keys() fetches every path in one round trip to the manager; iterating
+        # the proxy would cost one per path.
+        paths = data.keys()
+        for key in [key for key in paths if key.startswith(path)]:
             data.pop(key, None)
 
     def listdir(self, path: str) -> list[str]:
         """Every file whose path starts with ``path`` (a prefix match, no globs)."""
-        return [key for key in self.get_all_data().keys() if key.startswith(path)]
+        paths = self.get_all_data().keys()  # one round trip, see remove()
+        return [key for key in paths if key.startswith(path)]
 
     def isdir(self, path: str) -> bool:
         return bool(self.listdir(path))
@@ -160,7 +173,7 @@ class MockTarget(target.FileSystemTarget):
         fn: str,
         is_tmp: bool | None = None,
         mirror_on_stderr: bool = False,
-        format: Format | None = None,  # noqa: A002 - Luigi's keyword
+        format: Format | None = None,
     ) -> None:
         super().__init__(fn)
         self.is_tmp = is_tmp
@@ -184,6 +197,10 @@ class MockTarget(target.FileSystemTarget):
             try:
                 stored = self.fs.get_all_data()[self.path]
             except KeyError:
-                raise FileNotFoundError(f"No mock file at {self.path!r}; write it first") from None
+                raise MockFileNotFound(
+                    errno.ENOENT,
+                    "No mock file at this path; write it (or check the path) first",
+                    self.path,
+                ) from None
             return self.format.pipe_reader(_MockFile(self, "r", stored))
         raise ValueError(f"mode must be 'r' or 'w' (got: {mode})")

@@ -29,7 +29,9 @@ from trunkline.format import (
 )
 from trunkline.local_target import LocalTarget
 
-_FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_FAST = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 BYTE_FORMATS: dict[str, Format] = {
     "Nop": Nop,
@@ -102,7 +104,9 @@ def test_gzip_output_is_readable_by_the_gzip_module(tmp_path: Path) -> None:
 def test_gzip_output_is_readable_by_the_gzip_command(tmp_path: Path) -> None:
     with LocalTarget(str(tmp_path / "a.gz"), format=Gzip).open("w") as out:
         out.write(b"abc\n" * 1000)
-    completed = subprocess.run(["gzip", "-dc", str(tmp_path / "a.gz")], capture_output=True, check=True)
+    completed = subprocess.run(
+        ["gzip", "-dc", str(tmp_path / "a.gz")], capture_output=True, check=True
+    )
     assert completed.stdout == b"abc\n" * 1000
 
 
@@ -112,7 +116,9 @@ def test_bzip2_output_is_readable_by_the_bz2_module(tmp_path: Path) -> None:
     assert bz2.decompress((tmp_path / "a.bz2").read_bytes()) == b"payload"
 
 
-def test_gzip_reader_reads_files_made_by_the_gzip_module_including_several_members(tmp_path: Path) -> None:
+def test_gzip_reader_reads_files_made_by_the_gzip_module_including_several_members(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "multi.gz").write_bytes(gzip.compress(b"first\n") + gzip.compress(b"second\n"))
     with LocalTarget(str(tmp_path / "multi.gz"), format=Gzip).open("r") as source:
         assert list(source) == [b"first\n", b"second\n"]
@@ -153,12 +159,14 @@ def test_gzip_level_out_of_range_is_refused() -> None:
 
 
 @pytest.mark.parametrize("fmt", [UTF8 >> Gzip, Gzip, Bzip2, Text >> SysNewLine, MixedUnicodeBytes])
-def test_exception_inside_with_publishes_nothing_for_any_format(tmp_path: Path, fmt: Format) -> None:
+def test_exception_inside_with_publishes_nothing_for_any_format(
+    tmp_path: Path, fmt: Format
+) -> None:
     payload: str | bytes = "text" if getattr(fmt, "input", "bytes") == "unicode" else b"bytes"
-    with pytest.raises(LookupError):
-        with LocalTarget(str(tmp_path / "out"), format=fmt).open("w") as out:
-            out.write(payload)
-            raise LookupError("failed half way")
+    target = LocalTarget(str(tmp_path / "out"), format=fmt)
+    with pytest.raises(LookupError), target.open("w") as out:
+        out.write(payload)
+        raise LookupError("failed half way")
     assert os.listdir(tmp_path) == []
 
 
@@ -187,11 +195,16 @@ def test_chain_check_can_be_switched_off() -> None:
     assert chain.args == (UTF8, Text)
 
 
-def test_sys_newline_writes_the_platform_line_separator_and_reads_back_newlines(tmp_path: Path) -> None:
+def test_sys_newline_writes_the_platform_line_separator_and_reads_back_newlines(
+    tmp_path: Path,
+) -> None:
     target = LocalTarget(str(tmp_path / "nl"), format=SysNewLine)
     with target.open("w") as out:
         out.write(b"a\r\nb\rc\n")
-    assert (tmp_path / "nl").read_bytes() == b"a" + os.linesep.encode() + b"b" + os.linesep.encode() + b"c" + os.linesep.encode()
+    assert (
+        (tmp_path / "nl").read_bytes()
+        == b"a" + os.linesep.encode() + b"b" + os.linesep.encode() + b"c" + os.linesep.encode()
+    )
     (tmp_path / "nl").write_bytes(b"x\r\ny\rz\n")
     with target.open("r") as source:
         assert source.read() == b"x\ny\nz\n"
@@ -214,4 +227,4 @@ def test_default_format_is_the_text_format() -> None:
 def test_utf8_format_writes_utf8_bytes(tmp_path: Path) -> None:
     with LocalTarget(str(tmp_path / "u"), format=UTF8).open("w") as out:
         out.write("ü")
-    assert (tmp_path / "u").read_bytes() == "ü".encode("utf8")
+    assert (tmp_path / "u").read_bytes() == "ü".encode()

@@ -48,10 +48,9 @@ def test_output_does_not_exist_until_the_writer_is_closed(tmp_path: Path) -> Non
 
 def test_exception_inside_with_leaves_neither_output_nor_temporary_file(tmp_path: Path) -> None:
     target = LocalTarget(str(tmp_path / "out.txt"))
-    with pytest.raises(ValueError, match="bad row"):
-        with target.open("w") as out:
-            out.write("partial")
-            raise ValueError("bad row")
+    with pytest.raises(ValueError, match="bad row"), target.open("w") as out:
+        out.write("partial")
+        raise ValueError("bad row")
     assert os.listdir(tmp_path) == []
 
 
@@ -59,10 +58,9 @@ def test_exception_while_rewriting_keeps_the_previous_output(tmp_path: Path) -> 
     target = LocalTarget(str(tmp_path / "out.txt"))
     with target.open("w") as out:
         out.write("version 1")
-    with pytest.raises(KeyError):
-        with target.open("w") as out:
-            out.write("version 2, half")
-            raise KeyError("missing column")
+    with pytest.raises(KeyError), target.open("w") as out:
+        out.write("version 2, half")
+        raise KeyError("missing column")
     assert (tmp_path / "out.txt").read_text() == "version 1"
 
 
@@ -118,8 +116,12 @@ def test_binary_and_text_flags_in_the_mode_are_ignored(tmp_path: Path, mode: str
 
 
 @pytest.mark.parametrize("mode", ["a", "r+", "x"])
-def test_unsupported_mode_is_refused_with_the_mode_in_the_message(tmp_path: Path, mode: str) -> None:
-    with pytest.raises(LocalTargetModeError, match=r"mode must be 'r' or 'w' \(got: " + mode.replace("+", r"\+")):
+def test_unsupported_mode_is_refused_with_the_mode_in_the_message(
+    tmp_path: Path, mode: str
+) -> None:
+    with pytest.raises(
+        LocalTargetModeError, match=r"mode must be 'r' or 'w' \(got: " + mode.replace("+", r"\+")
+    ):
         LocalTarget(str(tmp_path / "f")).open(mode)
 
 

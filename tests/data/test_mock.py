@@ -47,10 +47,9 @@ def test_write_is_stored_only_when_closed() -> None:
 
 
 def test_exception_inside_with_stores_nothing() -> None:
-    with pytest.raises(ArithmeticError):
-        with MockTarget("/data/broken").open("w") as out:
-            out.write("half")
-            raise ArithmeticError("bad input")
+    with pytest.raises(ArithmeticError), MockTarget("/data/broken").open("w") as out:
+        out.write("half")
+        raise ArithmeticError("bad input")
     assert not MockTarget("/data/broken").exists()
 
 
@@ -100,8 +99,10 @@ def test_mkdir_is_accepted_and_changes_nothing() -> None:
     assert dict(MockFileSystem().get_all_data()) == {}
 
 
-def test_reading_a_missing_mock_file_names_the_path() -> None:
+def test_reading_a_missing_mock_file_names_the_path_and_is_also_a_key_error() -> None:
     with pytest.raises(FileNotFoundError, match="/missing"):
+        MockTarget("/missing").open("r")
+    with pytest.raises(KeyError):
         MockTarget("/missing").open("r")
 
 
@@ -120,7 +121,9 @@ def test_nop_format_stores_bytes_unchanged() -> None:
     assert MockFileSystem().get_data("/raw") == b"\x00\x01"
 
 
-def test_mirror_on_stderr_prefixes_each_line_with_the_path(capsys: pytest.CaptureFixture[str]) -> None:
+def test_mirror_on_stderr_prefixes_each_line_with_the_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     with MockTarget("/log", mirror_on_stderr=True, format=Nop).open("w") as out:
         out.write(b"one\ntw")
         out.write(b"o\n")
@@ -205,7 +208,12 @@ def test_importing_the_mock_module_starts_no_process_and_first_use_starts_one() 
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     completed = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["0", "1"]

@@ -60,7 +60,12 @@ def test_target_without_exists_cannot_be_instantiated() -> None:
 
 def test_optional_file_system_operations_name_the_file_system_when_missing() -> None:
     fs = OnlyRequiredFileSystem(set())
-    for call in (lambda: fs.mkdir("d"), lambda: fs.isdir("d"), lambda: fs.listdir("d"), lambda: fs.copy("a", "b")):
+    for call in (
+        lambda: fs.mkdir("d"),
+        lambda: fs.isdir("d"),
+        lambda: fs.listdir("d"),
+        lambda: fs.copy("a", "b"),
+    ):
         with pytest.raises(NotImplementedError, match="OnlyRequiredFileSystem"):
             call()
 
@@ -100,7 +105,9 @@ def test_exists_and_remove_are_delegated_to_the_file_system() -> None:
 
 
 @pytest.mark.parametrize("path", ["data/*.csv", "data/part-?", "data/[ab]", "data/{x,y}"])
-def test_exists_warns_when_the_path_contains_wildcards(path: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_exists_warns_when_the_path_contains_wildcards(
+    path: str, caplog: pytest.LogCaptureFixture
+) -> None:
     target = RecordingTarget(path, OnlyRequiredFileSystem(set()))
     with caplog.at_level(logging.WARNING, logger="luigi-interface"):
         target.exists()
@@ -117,7 +124,9 @@ def test_temporary_path_is_renamed_to_the_target_on_a_clean_exit(tmp_path: Path)
     target = LocalTarget(str(tmp_path / "deep" / "dir" / "result.csv"))
     with target.temporary_path() as temp_path:
         assert re.fullmatch(re.escape(target.path) + r"-luigi-tmp-\d{10}", temp_path)
-        assert os.path.isdir(tmp_path / "deep" / "dir"), "the parent is created before the block runs"
+        assert os.path.isdir(tmp_path / "deep" / "dir"), (
+            "the parent is created before the block runs"
+        )
         Path(temp_path).write_text("payload")
         assert not target.exists()
     assert Path(target.path).read_text() == "payload"
@@ -126,10 +135,12 @@ def test_temporary_path_is_renamed_to_the_target_on_a_clean_exit(tmp_path: Path)
 
 def test_temporary_path_publishes_nothing_when_the_block_raises(tmp_path: Path) -> None:
     target = LocalTarget(str(tmp_path / "result.csv"))
-    with pytest.raises(RuntimeError, match="external command failed"):
-        with target.temporary_path() as temp_path:
-            Path(temp_path).write_text("half")
-            raise RuntimeError("external command failed")
+    with (
+        pytest.raises(RuntimeError, match="external command failed"),
+        target.temporary_path() as temp_path,
+    ):
+        Path(temp_path).write_text("half")
+        raise RuntimeError("external command failed")
     assert not target.exists()
 
 
@@ -146,9 +157,8 @@ def test_temporary_path_keeps_a_trailing_slash_for_directory_outputs(tmp_path: P
 def test_temporary_path_refuses_to_overwrite_an_existing_output(tmp_path: Path) -> None:
     existing = tmp_path / "result.csv"
     existing.write_text("old")
-    with pytest.raises(FileAlreadyExists):
-        with LocalTarget(str(existing)).temporary_path() as temp_path:
-            Path(temp_path).write_text("new")
+    with pytest.raises(FileAlreadyExists), LocalTarget(str(existing)).temporary_path() as temp_path:
+        Path(temp_path).write_text("new")
     assert existing.read_text() == "old"
 
 
@@ -172,16 +182,17 @@ def test_atomic_local_file_publishes_on_close_and_not_before(tmp_path: Path) -> 
 
 def test_atomic_local_file_discards_the_write_when_the_with_block_raises(tmp_path: Path) -> None:
     destination = tmp_path / "published"
-    with pytest.raises(ZeroDivisionError):
-        with CopyingAtomicFile(str(destination)) as handle:
-            handle.write(b"abc")
-            temp_path = handle.tmp_path
-            1 / 0
+    with pytest.raises(ZeroDivisionError), CopyingAtomicFile(str(destination)) as handle:
+        handle.write(b"abc")
+        temp_path = handle.tmp_path
+        raise ZeroDivisionError("computing the row failed")
     assert not destination.exists()
     assert not os.path.exists(temp_path)
 
 
-def test_atomic_local_file_subclass_without_a_publisher_says_what_is_missing(tmp_path: Path) -> None:
+def test_atomic_local_file_subclass_without_a_publisher_says_what_is_missing(
+    tmp_path: Path,
+) -> None:
     class NoPublisher(AtomicLocalFile):
         pass
 

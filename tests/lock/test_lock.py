@@ -62,7 +62,9 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
     process.wait()
 
 
-def test_getpcmd_returns_the_command_line_of_a_running_process(sleeper: subprocess.Popen[bytes]) -> None:
+def test_getpcmd_returns_the_command_line_of_a_running_process(
+    sleeper: subprocess.Popen[bytes],
+) -> None:
     assert lock.getpcmd(sleeper.pid) == "sleep 60"
 
 
@@ -72,14 +74,20 @@ def test_getpcmd_of_an_unknown_pid_is_a_placeholder_naming_the_pid() -> None:
     assert lock.getpcmd(finished.pid) == f"[PROCESS_WITH_PID={finished.pid}]"
 
 
-def test_pid_file_is_named_after_the_md5_of_the_command_line(tmp_path: Path, sleeper: subprocess.Popen[bytes]) -> None:
+def test_pid_file_is_named_after_the_md5_of_the_command_line(
+    tmp_path: Path, sleeper: subprocess.Popen[bytes]
+) -> None:
     pid, command, pid_file = lock.get_info(str(tmp_path), sleeper.pid)
     assert (pid, command) == (sleeper.pid, "sleep 60")
     assert pid_file == str(tmp_path / (hashlib.md5(b"sleep 60").hexdigest() + ".pid"))
 
 
-def test_pid_file_location_agrees_with_luigi(tmp_path: Path, sleeper: subprocess.Popen[bytes]) -> None:
-    assert lock.get_info(str(tmp_path), sleeper.pid) == luigi.lock.get_info(str(tmp_path), sleeper.pid)
+def test_pid_file_location_agrees_with_luigi(
+    tmp_path: Path, sleeper: subprocess.Popen[bytes]
+) -> None:
+    assert lock.get_info(str(tmp_path), sleeper.pid) == luigi.lock.get_info(
+        str(tmp_path), sleeper.pid
+    )
 
 
 def test_first_acquirer_gets_the_lock_in_a_private_directory(tmp_path: Path) -> None:
@@ -95,7 +103,9 @@ def test_same_process_can_acquire_its_own_lock_again(tmp_path: Path) -> None:
     assert lock.acquire_for(str(tmp_path))
 
 
-def test_second_process_with_the_same_command_line_is_refused_and_told_who_holds_it(tmp_path: Path) -> None:
+def test_second_process_with_the_same_command_line_is_refused_and_told_who_holds_it(
+    tmp_path: Path,
+) -> None:
     holder = _start_contender(tmp_path)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "acquired"
@@ -134,7 +144,9 @@ def test_of_several_processes_started_together_exactly_one_gets_the_lock(tmp_pat
         for contender in contenders:
             assert contender.stdout is not None
             line = contender.stdout.readline().strip()
-            outcomes.append(contender.stdout.readline().strip() if line.startswith("Pid(s)") else line)
+            outcomes.append(
+                contender.stdout.readline().strip() if line.startswith("Pid(s)") else line
+            )
     finally:
         for contender in contenders:
             _finish(contender)
