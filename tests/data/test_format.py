@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import luigi
@@ -228,3 +230,51 @@ def test_utf8_format_writes_utf8_bytes(tmp_path: Path) -> None:
     with LocalTarget(str(tmp_path / "u"), format=UTF8).open("w") as out:
         out.write("ü")
     assert (tmp_path / "u").read_bytes() == "ü".encode()
+
+
+@given(payload=st.binary(max_size=500))
+@_FAST
+def test_sys_newline_reads_back_every_line_ending_as_a_newline(
+    tmp_path: Path, payload: bytes
+) -> None:
+    (tmp_path / "nl").write_bytes(payload)
+    with LocalTarget(str(tmp_path / "nl"), format=SysNewLine).open("r") as source:
+        assert source.read() == payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+@pytest.mark.skipif(shutil.which("gzip") is None, reason="no gzip command on this machine")
+def test_output_pipe_wrapper_publishes_what_the_command_wrote(tmp_path: Path) -> None:
+    from trunkline.format import OutputPipeProcessWrapper
+    from trunkline.local_target import atomic_file
+
+    with OutputPipeProcessWrapper(["gzip"], atomic_file(str(tmp_path / "p.gz"))) as pipe:
+        pipe.write(b"through a process\n")
+    assert gzip.decompress((tmp_path / "p.gz").read_bytes()) == b"through a process\n"
+
+
+def test_output_pipe_wrapper_refuses_to_publish_when_the_command_fails(tmp_path: Path) -> None:
+    from trunkline.format import OutputPipeProcessWrapper
+    from trunkline.local_target import atomic_file
+
+    pipe = OutputPipeProcessWrapper(
+        [sys.executable, "-c", "import sys; sys.stdin.read(); sys.exit(2)"],
+        atomic_file(str(tmp_path / "never")),
+    )
+    pipe.write(b"data")
+    with pytest.raises(RuntimeError, match="Error when executing command"):
+        pipe.close()
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.skipif(shutil.which("gunzip") is None, reason="no gunzip command on this machine")
+def test_input_pipe_wrapper_reads_the_command_output_from_a_file_or_a_stream(
+    tmp_path: Path,
+) -> None:
+    from trunkline.format import InputPipeProcessWrapper
+
+    (tmp_path / "in.gz").write_bytes(gzip.compress(b"line 1\nline 2\n"))
+    with InputPipeProcessWrapper(["gunzip"], open(tmp_path / "in.gz", "rb")) as pipe:
+        assert list(pipe) == [b"line 1\n", b"line 2\n"]
+    in_memory = io.BytesIO(gzip.compress(b"from memory"))
+    with InputPipeProcessWrapper(["gunzip"], in_memory) as pipe:
+        assert pipe.read() == b"from memory"

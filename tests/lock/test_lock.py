@@ -157,7 +157,7 @@ def test_lock_left_by_a_process_that_died_does_not_block(tmp_path: Path) -> None
     crashed = _start_contender(tmp_path)
     assert crashed.stdout is not None and crashed.stdout.readline().strip() == "acquired"
     crashed.kill()
-    crashed.wait()
+    _finish(crashed)
     successor = _start_contender(tmp_path)
     try:
         assert successor.stdout is not None and successor.stdout.readline().strip() == "acquired"
