@@ -26,6 +26,7 @@ import errno
 import multiprocessing
 import multiprocessing.managers
 import sys
+import threading
 from collections.abc import MutableMapping
 from io import BytesIO
 from types import TracebackType
@@ -52,13 +53,19 @@ class MockFileSystem(target.FileSystem):
     # created on first use, see the module docstring.
     _data: ClassVar[_Store | None] = None
     _manager: ClassVar[multiprocessing.managers.SyncManager | None] = None
+    # The worker checks outputs from several threads; only one may start the manager.
+    _creation_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def get_all_data(self) -> _Store:
         """The whole store: a mapping from path to bytes."""
-        if MockFileSystem._data is None:
-            MockFileSystem._manager = multiprocessing.Manager()
-            MockFileSystem._data = MockFileSystem._manager.dict()
-        return MockFileSystem._data
+        data = MockFileSystem._data
+        if data is None:
+            with MockFileSystem._creation_lock:
+                if MockFileSystem._data is None:
+                    MockFileSystem._manager = multiprocessing.Manager()
+                    MockFileSystem._data = MockFileSystem._manager.dict()
+                data = MockFileSystem._data
+        return data
 
     def get_data(self, fn: str) -> bytes:
         return self.get_all_data()[fn]

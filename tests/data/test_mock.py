@@ -217,3 +217,34 @@ def test_importing_the_mock_module_starts_no_process_and_first_use_starts_one() 
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["0", "1"]
+
+
+def test_threads_using_the_store_for_the_first_time_together_share_one_manager() -> None:
+    script = textwrap.dedent(
+        """
+        import multiprocessing, threading
+        from trunkline.mock import MockTarget, MockFileSystem
+        start = threading.Barrier(8)
+        def use(i):
+            start.wait()
+            with MockTarget(f"/t{i}").open("w") as out:
+                out.write("x")
+        threads = [threading.Thread(target=use, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(len(MockFileSystem().get_all_data()), len(multiprocessing.active_children()))
+        """
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["8", "1"]
