@@ -6,6 +6,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +58,11 @@ def _finish(process: subprocess.Popen[str]) -> str:
 @pytest.fixture
 def sleeper() -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(["sleep", "60"])
+    # Right after exec the kernel briefly shows an empty command line; wait it out.
+    for _ in range(1000):
+        if Path(f"/proc/{process.pid}/cmdline").read_bytes():
+            break
+        time.sleep(0.001)
     yield process
     process.kill()
     process.wait()
