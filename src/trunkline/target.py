@@ -169,8 +169,7 @@ class AtomicLocalFile(io.BufferedWriter):
     """A buffered writer to a local temporary file that is published on ``close()``.
 
     Subclasses say how to publish (``move_to_final_destination``) and may
-    choose where the temporary file goes (``generate_tmp_path``; the default is
-    the system temp directory, which suits remote destinations).
+    choose where the temporary file goes (``generate_tmp_path``).
 
     Leaving a ``with`` block by an exception publishes nothing and deletes the
     temporary file; so does dropping the object without closing it.
@@ -187,7 +186,15 @@ class AtomicLocalFile(io.BufferedWriter):
         return self.__tmp_path
 
     def generate_tmp_path(self, path: str) -> str:
+        """Beside a local destination (so publishing is a same-disk rename), else in the temp dir.
+
+        Remote destinations (``s3://...``) have no local directory, so their
+        temporary file goes to the system temp directory, as in Luigi.
+        """
         suffix = random.randrange(0, 10_000_000_000)
+        parent = os.path.dirname(path) or "."
+        if os.path.isdir(parent):
+            return f"{path}-luigi-tmp-{suffix:09d}"
         return os.path.join(tempfile.gettempdir(), f"luigi-s3-tmp-{suffix:09d}")
 
     def move_to_final_destination(self) -> None:

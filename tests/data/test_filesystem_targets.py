@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +189,25 @@ def test_atomic_local_file_discards_the_write_when_the_with_block_raises(tmp_pat
         raise ZeroDivisionError("computing the row failed")
     assert not destination.exists()
     assert not os.path.exists(temp_path)
+
+
+def test_atomic_local_file_writes_beside_a_local_destination(tmp_path: Path) -> None:
+    handle = CopyingAtomicFile(str(tmp_path / "out.csv"))
+    try:
+        assert re.fullmatch(
+            re.escape(str(tmp_path / "out.csv")) + r"-luigi-tmp-\d{9,10}", handle.tmp_path
+        )
+    finally:
+        handle.abort()
+
+
+def test_atomic_local_file_for_a_remote_destination_writes_to_the_temp_dir() -> None:
+    handle = CopyingAtomicFile("s3://bucket/key/part-0")
+    try:
+        assert os.path.dirname(handle.tmp_path) == tempfile.gettempdir()
+    finally:
+        handle.abort()
+    assert not os.path.exists(handle.tmp_path)
 
 
 def test_atomic_local_file_subclass_without_a_publisher_says_what_is_missing(
