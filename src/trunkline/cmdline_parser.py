@@ -152,8 +152,15 @@ class CmdlineParser:
 
     def _get_task_kwargs(self) -> dict[str, Any]:
         kwargs = {}
-        for name, param in self._get_task_cls().get_params():
+        task_cls = self._get_task_cls()
+        for name, param in task_cls.get_params():
             raw = getattr(self.known_args, name, None)
             if raw:
-                kwargs[name] = param.parse(raw)
+                try:
+                    kwargs[name] = param.parse(raw)
+                except Exception as exc:
+                    raise CommandLineError(
+                        f"trunkline: error: --{name.replace('_', '-')} {raw!r}: not a valid value "
+                        f"for {task_cls.get_task_family()}.{name} ({type(param).__name__}): {exc}"
+                    ) from exc
         return kwargs

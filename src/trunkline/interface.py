@@ -11,11 +11,17 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from trunkline import lock, rpc, scheduler, worker
-from trunkline.cmdline_parser import CmdlineParser
+from trunkline import lock, scheduler, worker
+from trunkline.cmdline_parser import CmdlineParser, CommandLineError
 from trunkline.execution_summary import LuigiRunResult
 from trunkline.lock import PidLockAlreadyTakenExit
-from trunkline.parameter import BoolParameter, ChoiceParameter, IntParameter, Parameter
+from trunkline.parameter import (
+    BoolParameter,
+    ChoiceParameter,
+    IntParameter,
+    Parameter,
+    ParameterException,
+)
 from trunkline.setup_logging import InterfaceLogging
 from trunkline.task import Config, Task
 
@@ -85,6 +91,8 @@ class _WorkerSchedulerFactory:
         return scheduler.Scheduler(prune_on_get_work=True, record_task_history=False)
 
     def create_remote_scheduler(self, url: str) -> Any:
+        from trunkline import rpc
+
         return rpc.RemoteScheduler(url)
 
     def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False) -> Any:
@@ -169,7 +177,16 @@ def _run(
     if local_scheduler:
         args.append("--local-scheduler")
     with CmdlineParser.global_instance(args) as parser:
-        return _schedule_and_run([parser.get_task_obj()], worker_scheduler_factory)
+        return _schedule_and_run([_root_task(parser)], worker_scheduler_factory)
+
+
+def _root_task(parser: CmdlineParser) -> Task:
+    """The task named on the command line; a bad value is a command-line error."""
+    try:
+        return parser.get_task_obj()
+    except (ParameterException, ValueError) as exc:
+        cause = f" ({exc.__cause__})" if exc.__cause__ is not None else ""
+        raise CommandLineError(f"trunkline: error: {exc}{cause}") from exc
 
 
 def build(

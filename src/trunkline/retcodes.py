@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from trunkline import execution_summary, interface
-from trunkline.cmdline_parser import CmdlineParser
+from trunkline.cmdline_parser import CmdlineParser, CommandLineError
 from trunkline.lock import PidLockAlreadyTakenExit
 from trunkline.parameter import IntParameter
 from trunkline.setup_logging import InterfaceLogging
@@ -43,6 +43,8 @@ def run_with_retcodes(argv: Sequence[str]) -> None:
         worker = interface._run(argv).worker
     except PidLockAlreadyTakenExit:
         sys.exit(codes.already_running)
+    except CommandLineError:
+        raise  # one clear line, printed by the command
     except Exception:
         InterfaceLogging.setup(interface.core())
         logger.exception("Uncaught exception in luigi")

@@ -1,0 +1,110 @@
+"""What the scheduler knows about one task and one worker."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from trunkline.scheduler.status import TaskStatus
+
+
+class RetryPolicy(NamedTuple):
+    """When a failing task is disabled: after retry_count failures within
+    disable_window seconds, or disable_hard_timeout seconds after its first failure."""
+
+    retry_count: Any
+    disable_hard_timeout: Any
+    disable_window: Any
+
+
+@dataclass(slots=True, eq=False)
+class TaskRecord:
+    id: str
+    status: TaskStatus
+    priority: float
+    time: float  # when the scheduler first heard of it
+    retry_policy: RetryPolicy
+    deps: set[str] = field(default_factory=set)
+    # reverse edges: tasks that list this one in their deps
+    dependents: set[str] = field(default_factory=set)
+    # how many deps are not DONE (unknown deps count as not DONE)
+    unfinished_deps: int = 0
+    stakeholders: set[str] = field(default_factory=set)
+    # workers that may run it; dict for insertion order (the last is "last scheduled")
+    workers: dict[str, None] = field(default_factory=dict)
+    family: str = ""
+    module: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    param_visibilities: dict[str, int] = field(default_factory=dict)
+    resources: dict[str, int] = field(default_factory=dict)
+    resources_running: dict[str, int] | None = None
+    updated: float = 0.0
+    retry: float | None = None
+    remove: float | None = None
+    worker_running: str | None = None
+    time_running: float | None = None
+    expl: Any = None
+    failures: deque[float] = field(default_factory=deque)
+    first_failure_time: float | None = None
+    scheduler_disable_time: float | None = None
+    runnable: bool = False
+    tracking_url: str | None = None
+    status_message: str | None = None
+    progress_percentage: Any = None
+    accepts_messages: bool = False
+    batchable: bool = False
+    batch_id: str | None = None
+    owners: list[str] = field(default_factory=list)
+    scheduler_message_responses: dict[str, Any] = field(default_factory=dict)
+    # bumped whenever the task's place in a ready queue may change (lazy deletion)
+    ready_version: int = 0
+
+    @property
+    def public_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.params.items() if self.param_visibilities.get(k, 0) == 0}
+
+    @property
+    def pretty_id(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(self.public_params.items()))
+        return f"{self.family}({shown})"
+
+    def add_failure(self, now: float, window: float) -> None:
+        if self.first_failure_time is None:
+            self.first_failure_time = now
+        self.failures.append(now)
+        while self.failures and self.failures[0] < now - window:
+            self.failures.popleft()
+
+    def has_excessive_failures(self, now: float) -> bool:
+        policy = self.retry_policy
+        if self.first_failure_time is not None and now >= self.first_failure_time + policy.disable_hard_timeout:
+            return True
+        recent = sum(1 for t in self.failures if t >= now - policy.disable_window)
+        return recent >= policy.retry_count
+
+    def clear_failures(self) -> None:
+        self.failures.clear()
+        self.first_failure_time = None
+
+
+@dataclass(slots=True, eq=False)
+class WorkerRecord:
+    id: str
+    started: float
+    last_active: float
+    info: dict[str, Any] = field(default_factory=dict)
+    reference: Any = None
+    disabled: bool = False
+    # ids of tasks this worker may run (it is in their workers)
+    tasks: set[str] = field(default_factory=set)
+    rpc_messages: list[dict[str, Any]] = field(default_factory=list)
+    # incremental counts for get_work's answer
+    n_pending: int = 0
+    n_unique_pending: int = 0
+    n_pending_last_scheduled: int = 0
+    batchers: dict[str, tuple[list[str], float]] = field(default_factory=dict)
+    assistant: bool = False
+
+    def __str__(self) -> str:
+        return self.id

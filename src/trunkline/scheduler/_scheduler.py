@@ -1,0 +1,623 @@
+"""The Scheduler: Luigi's RPC methods over the state in :mod:`._state`.
+
+Every public method takes plain data and returns plain JSON-able data, so the
+same object serves the in-process worker and the HTTP service. Time comes only
+from the clock given at construction; changes reach the store (if any) before
+a method returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from trunkline.configuration import get_config
+from trunkline.scheduler._queries import QueriesMixin
+from trunkline.scheduler._records import RetryPolicy, TaskRecord, WorkerRecord
+from trunkline.scheduler._state import State
+from trunkline.scheduler.config import scheduler as scheduler_config
+from trunkline.scheduler.status import TaskStatus, WorkerState
+from trunkline.scheduler.store import MemoryStore, Store
+
+logger = logging.getLogger("luigi.server")
+
+_RUNNING_STATES = (TaskStatus.RUNNING, TaskStatus.BATCH_RUNNING)
+
+
+def _status(value: Any) -> TaskStatus:
+    try:
+        return TaskStatus(value)
+    except ValueError:
+        raise ValueError(
+            f"unknown task status {value!r}; expected one of {[s.value for s in TaskStatus]}"
+        ) from None
+
+
+class Scheduler(QueriesMixin):
+    """One view of the graph for every worker; hands each task to one worker at a time."""
+
+    def __init__(
+        self,
+        config: Any = None,
+        resources: dict[str, int] | None = None,
+        task_history_impl: Any = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        store: Store | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._config = config if config is not None else scheduler_config(**kwargs)
+        self._clock = clock
+        self._state = State(clock, self._config)
+        self._resources: dict[str, int] = (
+            dict(resources) if resources is not None else dict(get_config().getintdict("resources"))
+        )
+        self._task_history = task_history_impl
+        self._paused = False
+        self._message_seq = 0
+        self._store = store if store is not None else MemoryStore()
+        self._store.load_into(self)
+
+    # -- plumbing ------------------------------------------------------------------
+    def _touch_worker(self, worker_id: str | None, **info: Any) -> WorkerRecord | None:
+        if worker_id is None:
+            return None
+        worker = self._state.get_or_create_worker(str(worker_id))
+        for key, value in info.items():
+            if value is not None:
+                worker.info[key] = value
+        return worker
+
+    def _generate_retry_policy(self, policy: dict[str, Any] | None) -> RetryPolicy:
+        default = self._state.default_retry_policy()
+        if not policy:
+            return default
+        return RetryPolicy(
+            *(policy.get(name) if policy.get(name) is not None else getattr(default, name) for name in RetryPolicy._fields)
+        )
+
+    def _persist(self) -> None:
+        self._store.save(self)
+
+    def close(self) -> None:
+        self._store.close()
+
+    # -- workers ----------------------------------------------------------------------
+    def add_worker(self, worker: str, info: Any, **kwargs: Any) -> None:
+        record = self._touch_worker(worker)
+        assert record is not None
+        pairs = info.items() if isinstance(info, dict) else info
+        for key, value in pairs:
+            record.info[key] = value
+        self._persist()
+
+    def disable_worker(self, worker: str) -> None:
+        record = self._touch_worker(worker)
+        assert record is not None
+        record.disabled = True
+        self._persist()
+
+    def set_worker_processes(self, worker: str, n: int) -> None:
+        record = self._touch_worker(worker)
+        assert record is not None
+        record.rpc_messages.append({"name": "set_worker_processes", "kwargs": {"n": n}})
+
+    def ping(self, worker: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        record = self._touch_worker(worker)
+        if record is None:
+            return {"rpc_messages": []}
+        messages, record.rpc_messages = record.rpc_messages, []
+        return {"rpc_messages": messages}
+
+    def update_resources(self, **resources: int) -> None:
+        self._resources.update({k: int(v) for k, v in resources.items()})
+        self._persist()
+
+    def update_resource(self, resource: str, amount: int) -> bool:
+        if not isinstance(amount, int) or amount < 0:
+            return False
+        self._resources[resource] = amount
+        self._persist()
+        return True
+
+    # -- registering tasks ---------------------------------------------------------------
+    def add_task(
+        self,
+        task_id: str | None = None,
+        status: str = TaskStatus.PENDING.value,
+        runnable: bool | None = True,
+        deps: list[str] | None = None,
+        new_deps: list[str] | None = None,
+        expl: Any = None,
+        resources: dict[str, int] | None = None,
+        priority: float = 0,
+        family: str = "",
+        module: str | None = None,
+        params: dict[str, Any] | None = None,
+        param_visibilities: dict[str, int] | None = None,
+        accepts_messages: bool = False,
+        assistant: bool = False,
+        tracking_url: str | None = None,
+        worker: str | None = None,
+        batchable: bool | None = None,
+        batch_id: str | None = None,
+        retry_policy_dict: dict[str, Any] | None = None,
+        owners: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Tell the scheduler about a task, or about its new status."""
+        self._add_task(
+            task_id, status, runnable, deps, new_deps, expl, resources, priority, family, module,
+            params, param_visibilities, accepts_messages, assistant, tracking_url, worker,
+            batchable, batch_id, retry_policy_dict, owners,
+        )
+        self._persist()
+
+    def add_tasks(self, worker: str, tasks: list[dict[str, Any]], **kwargs: Any) -> None:
+        """trunkline's batched ``add_task``: the same as one call per item."""
+        for item in tasks:
+            item = dict(item)
+            item.pop("worker", None)
+            self._add_task(
+                item.pop("task_id", None), item.pop("status", TaskStatus.PENDING.value),
+                item.pop("runnable", True), item.pop("deps", None), item.pop("new_deps", None),
+                item.pop("expl", None), item.pop("resources", None), item.pop("priority", 0),
+                item.pop("family", ""), item.pop("module", None), item.pop("params", None),
+                item.pop("param_visibilities", None), item.pop("accepts_messages", False),
+                item.pop("assistant", False), item.pop("tracking_url", None), worker,
+                item.pop("batchable", None), item.pop("batch_id", None),
+                item.pop("retry_policy_dict", None), item.pop("owners", None),
+            )
+        self._persist()
+
+    def _add_task(
+        self,
+        task_id: str | None,
+        status_value: str,
+        runnable: bool | None,
+        deps: list[str] | None,
+        new_deps: list[str] | None,
+        expl: Any,
+        resources: dict[str, int] | None,
+        priority: float,
+        family: str,
+        module: str | None,
+        params: dict[str, Any] | None,
+        param_visibilities: dict[str, int] | None,
+        accepts_messages: bool,
+        assistant: bool,
+        tracking_url: str | None,
+        worker_id: str | None,
+        batchable: bool | None,
+        batch_id: str | None,
+        retry_policy_dict: dict[str, Any] | None,
+        owners: list[str] | None,
+    ) -> None:
+        if task_id is None:
+            raise ValueError("add_task needs a task_id")
+        if worker_id is None:
+            raise ValueError("add_task needs a worker")
+        status = _status(status_value)
+        state = self._state
+        worker = self._touch_worker(worker_id)
+        assert worker is not None
+        existing = state.tasks.get(task_id)
+        if worker.disabled and (existing is None or existing.status is not TaskStatus.RUNNING):
+            return  # a disabled worker may only report on what it already runs
+        task = existing or state.get_or_create_task(task_id, TaskStatus.PENDING, priority)
+        if not task.family:
+            task.family = family
+        if not task.module:
+            task.module = module
+        if not task.param_visibilities and param_visibilities:
+            task.param_visibilities = dict(param_visibilities)
+        if not task.params and params:
+            task.params = dict(params)
+        if batchable is not None:
+            task.batchable = bool(batchable)
+        if owners:
+            task.owners = list(owners)
+        if batch_id is not None:
+            task.batch_id = batch_id
+        if accepts_messages:
+            task.accepts_messages = True
+        if tracking_url is not None or task.status is not TaskStatus.RUNNING:
+            task.tracking_url = tracking_url
+        task.remove = None
+        if expl is not None:
+            task.expl = expl
+
+        not_running = task.status not in _RUNNING_STATES
+        started_a_run = status in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.RUNNING)
+        on_this_worker = task.worker_running == worker_id
+        if not_running or (started_a_run and on_this_worker) or new_deps:
+            cooling_down = (
+                status is TaskStatus.PENDING
+                and task.status is TaskStatus.DONE
+                and self._clock() - task.updated < self._config.stable_done_cooldown_secs
+                and existing is not None
+            )
+            if not cooling_down:
+                if status is TaskStatus.RUNNING and task.status is not TaskStatus.RUNNING:
+                    state.set_status(task, TaskStatus.RUNNING)
+                    task.worker_running = worker_id
+                    task.time_running = self._clock()
+                    if batch_id is not None:
+                        state.batches.setdefault(batch_id, set()).add(task.id)
+                else:
+                    state.set_status(task, status)
+
+        if deps is not None:
+            state.set_deps(task, deps, replace=True, priority=priority)
+        if new_deps:
+            state.set_deps(task, new_deps, replace=False, priority=priority)
+        if resources is not None:
+            task.resources = dict(resources)
+        if not assistant:
+            state.add_stakeholder(task, worker_id)
+            for dep_id in task.deps:
+                dep = state.tasks.get(dep_id)
+                if dep is not None:
+                    state.add_stakeholder(dep, worker_id)
+        self._update_priority(task, priority)
+        task.retry_policy = self._generate_retry_policy(retry_policy_dict)
+        if runnable and status is not TaskStatus.FAILED:
+            task.runnable = True
+            state.add_runner(task, worker_id)
+
+    def _update_priority(self, task: TaskRecord, priority: float) -> None:
+        """Raise a task's priority and its dependencies' (never lowers; iterative)."""
+        if priority <= task.priority:
+            return
+        stack = [task]
+        while stack:
+            current = stack.pop()
+            if priority <= current.priority and current is not task:
+                continue
+            current.priority = max(current.priority, priority)
+            self._state.offer_if_ready(current)
+            for dep_id in current.deps:
+                dep = self._state.tasks.get(dep_id)
+                if dep is not None and priority > dep.priority:
+                    stack.append(dep)
+
+    def add_task_batcher(
+        self, worker: str, task_family: str, batched_args: list[str], max_batch_size: float = float("inf")
+    ) -> None:
+        record = self._touch_worker(worker)
+        assert record is not None
+        record.batchers[task_family] = (list(batched_args), max_batch_size)
+
+    def announce_scheduling_failure(self, **kwargs: Any) -> None:
+        """Only feeds batched e-mails in Luigi; accepted and ignored here."""
+
+    # -- handing out work ---------------------------------------------------------------
+    def count_pending(self, worker: str) -> dict[str, Any]:
+        record = self._touch_worker(worker)
+        assert record is not None
+        return self._counts(record)
+
+    def _counts(self, worker: WorkerRecord) -> dict[str, Any]:
+        return {
+            "n_pending_tasks": worker.n_pending,
+            "n_unique_pending": worker.n_unique_pending,
+            "n_pending_last_scheduled": worker.n_pending_last_scheduled,
+            "running_tasks": [],
+            "worker_state": WorkerState.DISABLED.value if worker.disabled else WorkerState.ACTIVE.value,
+        }
+
+    def _fits(self, task: TaskRecord) -> bool:
+        used = self._state.used_resources
+        return all(
+            used.get(name, 0) + amount <= self._resources.get(name, 1)
+            for name, amount in task.resources.items()
+        )
+
+    def get_work(
+        self,
+        host: str | None = None,
+        assistant: bool = False,
+        current_tasks: list[str] | None = None,
+        worker: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        if worker is None:
+            raise ValueError("get_work needs a worker")
+        if self._config.prune_on_get_work:
+            self.prune()
+        record = self._touch_worker(worker, host=host)
+        assert record is not None
+        if assistant:
+            record.assistant = True
+        reply = self._counts(record)
+        reply["task_id"] = None
+        if record.disabled:
+            return reply
+        reply["running_tasks"] = self._running_tasks_for(record.id, assistant)
+        best = self._task_running_here_but_forgotten(record.id, current_tasks)
+        if best is None and not self._paused:
+            best = self._pop_best(record.id, assistant)
+        if best is None:
+            return reply
+        if best.status is TaskStatus.PENDING:
+            batch = self._batch_for(record, best)
+            if len(batch) > 1:
+                return self._hand_out_batch(record, batch, reply)
+            self._state.set_status(best, TaskStatus.RUNNING)
+            best.worker_running = record.id
+            best.time_running = self._clock()
+            self._persist()
+        reply.update(task_id=best.id, task_family=best.family, task_module=best.module, task_params=best.params)
+        return reply
+
+    def _running_tasks_for(self, worker_id: str, assistant: bool) -> list[dict[str, Any]]:
+        result = []
+        for task_id in self._state.running:
+            task = self._state.tasks[task_id]
+            if not (assistant or worker_id in task.workers):
+                continue
+            other = self._state.workers.get(task.worker_running or "")
+            if other is not None:
+                result.append({"task_id": task.id, "worker": other.id, **other.info})
+        return result
+
+    def _task_running_here_but_forgotten(
+        self, worker_id: str, current_tasks: list[str] | None
+    ) -> TaskRecord | None:
+        if current_tasks is None:
+            return None
+        known = set(current_tasks)
+        for task_id in self._state.running:
+            task = self._state.tasks[task_id]
+            if task.worker_running == worker_id and task_id not in known and task.status is TaskStatus.RUNNING:
+                return task
+        return None
+
+    def _pop_best(self, worker_id: str, assistant: bool) -> TaskRecord | None:
+        state = self._state
+        heap = state.ready_for_assistants if assistant else state.ready.get(worker_id)
+        if not heap:
+            return None
+        postponed = []
+        best = None
+        while heap:
+            entry = heapq.heappop(heap)
+            task = state.entry_is_current(entry, None if assistant else worker_id)
+            if task is None:
+                continue
+            if not self._fits(task):
+                postponed.append(entry)
+                continue
+            best = task
+            break
+        for entry in postponed:
+            heapq.heappush(heap, entry)
+        return best
+
+    def _batch_for(self, worker: WorkerRecord, best: TaskRecord) -> list[TaskRecord]:
+        batcher = worker.batchers.get(best.family)
+        if batcher is None or not best.batchable:
+            return [best]
+        batched_args, max_size = batcher
+        key = {k: v for k, v in best.params.items() if k not in batched_args}
+        batch = [best]
+        for entry in list(self._state.ready.get(worker.id, ())):
+            if len(batch) >= max_size:
+                break
+            task = self._state.entry_is_current(entry, worker.id)
+            if task is None or task is best or task in batch or task.family != best.family:
+                continue
+            same_rest = {k: v for k, v in task.params.items() if k not in batched_args} == key
+            if same_rest and task.resources == best.resources and task.batchable:
+                batch.append(task)
+        return batch
+
+    def _hand_out_batch(
+        self, worker: WorkerRecord, batch: list[TaskRecord], reply: dict[str, Any]
+    ) -> dict[str, Any]:
+        batched_args = worker.batchers[batch[0].family][0]
+        ids = [task.id for task in batch]
+        batch_id = hashlib.md5("|".join(ids).encode("utf-8"), usedforsecurity=False).hexdigest()
+        params = dict(batch[0].params)
+        for name in batched_args:
+            params[name] = [task.params.get(name) for task in batch]
+        now = self._clock()
+        for task in batch:
+            self._state.set_status(task, TaskStatus.BATCH_RUNNING)
+            task.worker_running = worker.id
+            task.time_running = now
+            task.batch_id = batch_id
+        self._state.batches[batch_id] = set(ids)
+        self._persist()
+        reply.update(
+            task_id=None,
+            task_family=batch[0].family,
+            task_module=batch[0].module,
+            task_params=params,
+            batch_id=batch_id,
+            batch_task_ids=ids,
+        )
+        return reply
+
+    # -- time passing ---------------------------------------------------------------------
+    def prune(self) -> None:
+        """Apply whatever is due: disconnects, retries, re-enables, removals."""
+        state = self._state
+        now = self._clock()
+        changed = False
+        while state.worker_heap and state.worker_heap[0][0] <= now:
+            _, worker_id = heapq.heappop(state.worker_heap)
+            worker = state.workers.get(worker_id)
+            if worker is None:
+                continue
+            deadline = worker.last_active + self._config.worker_disconnect_delay
+            if deadline > now:
+                heapq.heappush(state.worker_heap, (deadline, worker_id))
+                continue
+            logger.info("Worker %s timed out (no contact for >= %ss)", worker_id, self._config.worker_disconnect_delay)
+            for task in state.remove_worker(worker_id):
+                state.mark_for_removal(task, now + self._config.remove_delay)
+            self._fail_tasks_of_dead_worker(worker_id)
+            changed = True
+        while state.retry_heap and state.retry_heap[0][0] <= now:
+            when, task_id = heapq.heappop(state.retry_heap)
+            task = state.tasks.get(task_id)
+            if task is not None and task.status is TaskStatus.FAILED and task.retry == when and self._config.retry_delay >= 0:
+                state.set_status(task, TaskStatus.PENDING)
+                changed = True
+        while state.reenable_heap and state.reenable_heap[0][0] <= now:
+            _, task_id = heapq.heappop(state.reenable_heap)
+            task = state.tasks.get(task_id)
+            if (
+                task is not None
+                and task.status is TaskStatus.DISABLED
+                and task.scheduler_disable_time is not None
+                and now - task.scheduler_disable_time >= self._config.disable_persist
+            ):
+                self._re_enable(task)
+                changed = True
+        while state.remove_heap and state.remove_heap[0][0] <= now:
+            when, task_id = heapq.heappop(state.remove_heap)
+            task = state.tasks.get(task_id)
+            if task is not None and task.remove == when and not task.stakeholders and task.status not in _RUNNING_STATES:
+                state.remove_task(task)
+                changed = True
+        if changed:
+            self._persist()
+
+    def _fail_tasks_of_dead_worker(self, worker_id: str) -> None:
+        state = self._state
+        for task_id in list(state.running):
+            task = state.tasks[task_id]
+            if task.worker_running == worker_id:
+                task.expl = f"Worker {worker_id} stopped contacting the scheduler while running this task"
+                state.set_status(task, TaskStatus.FAILED)
+
+    def _re_enable(self, task: TaskRecord) -> None:
+        state = self._state
+        state.clear_disable(task)
+        state.set_status(task, TaskStatus.FAILED)
+        task.clear_failures()
+
+    # -- actions from people -----------------------------------------------------------------
+    def re_enable_task(self, task_id: str) -> dict[str, Any]:
+        task = self._state.tasks.get(task_id)
+        if task is None or task.status is not TaskStatus.DISABLED:
+            return {}
+        self._re_enable(task)
+        self._persist()
+        return self._serialize_task(task_id)
+
+    def forgive_failures(self, task_id: str | None = None) -> dict[str, Any]:
+        task = self._state.tasks.get(task_id or "")
+        if task is None:
+            return {"task_id": task_id, "status": None}
+        if task.status is TaskStatus.FAILED:
+            self._state.set_status(task, TaskStatus.PENDING)
+            task.clear_failures()
+            self._persist()
+        return {"task_id": task_id, "status": task.status.value}
+
+    def mark_as_done(self, task_id: str | None = None) -> dict[str, Any]:
+        task = self._state.tasks.get(task_id or "")
+        if task is None:
+            return {"task_id": task_id, "status": None}
+        if task.status in (TaskStatus.RUNNING, TaskStatus.FAILED, TaskStatus.DISABLED):
+            self._state.set_status(task, TaskStatus.DONE)
+            self._persist()
+        return {"task_id": task_id, "status": task.status.value}
+
+    def is_pause_enabled(self) -> dict[str, bool]:
+        return {"enabled": bool(self._config.pause_enabled)}
+
+    def is_paused(self) -> dict[str, bool]:
+        return {"paused": self._paused}
+
+    def pause(self) -> None:
+        if self._config.pause_enabled:
+            self._paused = True
+            self._persist()
+
+    def unpause(self) -> None:
+        self._paused = False
+        self._persist()
+
+    # -- running tasks report ---------------------------------------------------------------------
+    def set_task_status_message(self, task_id: str, status_message: str) -> None:
+        task = self._state.tasks.get(task_id)
+        if task is not None:
+            task.status_message = status_message
+            for member in self._batch_members(task):
+                member.status_message = status_message
+
+    def get_task_status_message(self, task_id: str) -> dict[str, Any]:
+        task = self._state.tasks.get(task_id)
+        return {"taskId": task_id, "statusMessage": task.status_message if task else ""}
+
+    def set_task_progress_percentage(self, task_id: str, progress_percentage: Any) -> None:
+        task = self._state.tasks.get(task_id)
+        if task is not None:
+            task.progress_percentage = progress_percentage
+            for member in self._batch_members(task):
+                member.progress_percentage = progress_percentage
+
+    def get_task_progress_percentage(self, task_id: str) -> dict[str, Any]:
+        task = self._state.tasks.get(task_id)
+        return {"taskId": task_id, "progressPercentage": task.progress_percentage if task else None}
+
+    def decrease_running_task_resources(self, task_id: str, decrease_resources: dict[str, int]) -> None:
+        task = self._state.tasks.get(task_id)
+        if task is not None:
+            self._state.decrease_running_resources(task, decrease_resources)
+            for member in self._batch_members(task):
+                self._state.decrease_running_resources(member, decrease_resources)
+
+    def get_running_task_resources(self, task_id: str) -> dict[str, Any]:
+        task = self._state.tasks.get(task_id)
+        return {"taskId": task_id, "resources": task.resources_running if task else None}
+
+    def _batch_members(self, task: TaskRecord) -> list[TaskRecord]:
+        if task.batch_id is None:
+            return []
+        ids = self._state.batches.get(task.batch_id, set())
+        return [self._state.tasks[i] for i in ids if i in self._state.tasks and i != task.id]
+
+    def update_metrics_task_started(self, task: Any) -> None:
+        """Metrics collectors are not wired yet; accepted for Luigi workers."""
+
+    def report_task_statistics(self, task_id: str, statistics: Any) -> None:
+        """Statistics are accepted for Luigi compatibility; not kept."""
+
+    # -- messages to running tasks -------------------------------------------------------------
+    def send_scheduler_message(self, worker: str, task: str, content: Any) -> dict[str, Any]:
+        if not self._config.send_messages:
+            return {"message_id": None}
+        record = self._state.workers.get(worker)
+        if record is None:
+            return {"message_id": None}
+        self._message_seq += 1
+        message_id = f"{self._clock():.6f}-{self._message_seq}"
+        record.rpc_messages.append(
+            {
+                "name": "dispatch_scheduler_message",
+                "kwargs": {"task_id": task, "message_id": message_id, "content": content},
+            }
+        )
+        return {"message_id": message_id}
+
+    def add_scheduler_message_response(self, task_id: str, message_id: str, response: Any) -> None:
+        task = self._state.tasks.get(task_id)
+        if task is not None:
+            task.scheduler_message_responses[message_id] = response
+
+    def get_scheduler_message_response(self, task_id: str, message_id: str) -> dict[str, Any]:
+        task = self._state.tasks.get(task_id)
+        response = task.scheduler_message_responses.pop(message_id, None) if task else None
+        return {"response": response}
+
+    def has_task_history(self) -> bool:
+        return self._task_history is not None

@@ -1,0 +1,335 @@
+"""The scheduler's state and its indexes; every status change goes through here.
+
+Invariants
+----------
+* ``tasks[id].status`` is the one truth; ``by_status``, ``running``,
+  ``used_resources`` and every worker's pending counters are derived from it and
+  change only inside :meth:`State.set_status` / :meth:`State.set_workers`.
+* ``task.unfinished_deps`` is the number of ids in ``task.deps`` that are not
+  DONE (an id with no record counts as not DONE); ``task.dependents`` are the
+  reverse edges. A task is *ready* when it is PENDING with no unfinished deps.
+* A ready task has an entry in the ready heap of each worker in
+  ``task.workers`` and in the assistants' heap. Entries are never removed
+  eagerly: a popped entry whose version or conditions no longer hold is
+  dropped (lazy deletion). So becoming ready, and picking the best ready task,
+  cost O(log n) — never a scan of all tasks, which is what makes Luigi's
+  scheduler quadratic over a run.
+* Deadlines (a worker's disconnect, a failed task's retry, a disabled task's
+  re-enable, an orphaned task's removal) sit in heaps keyed by time, so pruning
+  costs nothing when nothing is due.
+
+Deliberately left out: Luigi's greedy reservation of resources for
+higher-priority tasks other workers could run (a task that fits is handed out),
+and excluding upstream-disabled tasks from a worker's pending count.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from trunkline.scheduler._records import RetryPolicy, TaskRecord, WorkerRecord
+from trunkline.scheduler.status import TaskStatus
+
+_PENDING = TaskStatus.PENDING
+# Statuses a worker still waits for (Luigi counts FAILED: it will be retried).
+_COUNTED_AS_PENDING = (TaskStatus.PENDING, TaskStatus.FAILED)
+_RUNNING_STATES = (TaskStatus.RUNNING, TaskStatus.BATCH_RUNNING)
+
+ReadyEntry = tuple[float, float, int, str, int]  # (-priority, time, seq, task id, version)
+
+
+class IllegalTransition(Exception):
+    """A status change the scheduler refuses (e.g. disabling a running task)."""
+
+
+class State:
+    def __init__(self, clock: Callable[[], float], config: Any) -> None:
+        self.clock = clock
+        self.config = config
+        self.tasks: dict[str, TaskRecord] = {}
+        self.workers: dict[str, WorkerRecord] = {}
+        self.by_status: dict[TaskStatus, set[str]] = {status: set() for status in TaskStatus}
+        self.running: set[str] = set()
+        self.used_resources: dict[str, int] = {}
+        self.ready: dict[str, list[ReadyEntry]] = {}
+        self.ready_for_assistants: list[ReadyEntry] = []
+        self.retry_heap: list[tuple[float, str]] = []
+        self.reenable_heap: list[tuple[float, str]] = []
+        self.remove_heap: list[tuple[float, str]] = []
+        self.worker_heap: list[tuple[float, str]] = []
+        self.batches: dict[str, set[str]] = {}
+        # dependents of ids whose record was removed, restored if the id returns
+        self.orphan_dependents: dict[str, set[str]] = {}
+        self._seq = itertools.count()
+        # worker ids whose stakeholdings must be dropped (index: worker -> task ids)
+        self.stakes: dict[str, set[str]] = {}
+
+    # -- records ---------------------------------------------------------------
+    def default_retry_policy(self) -> RetryPolicy:
+        c = self.config
+        return RetryPolicy(c.retry_count, c.disable_hard_timeout, c.disable_window)
+
+    def get_or_create_task(self, task_id: str, status: TaskStatus, priority: float = 0) -> TaskRecord:
+        task = self.tasks.get(task_id)
+        if task is not None:
+            return task
+        now = self.clock()
+        task = TaskRecord(
+            id=task_id,
+            status=status,
+            priority=priority,
+            time=now,
+            updated=now,
+            retry_policy=self.default_retry_policy(),
+        )
+        self.tasks[task_id] = task
+        self.by_status[status].add(task_id)
+        for dependent_id in self.orphan_dependents.pop(task_id, ()):
+            dependent = self.tasks.get(dependent_id)
+            if dependent is not None and task_id in dependent.deps:
+                task.dependents.add(dependent_id)
+        if status is TaskStatus.DONE:
+            self._dependents_gain_done(task)
+        return task
+
+    def get_or_create_worker(self, worker_id: str) -> WorkerRecord:
+        worker = self.workers.get(worker_id)
+        now = self.clock()
+        if worker is None:
+            worker = WorkerRecord(id=worker_id, started=now, last_active=now)
+            self.workers[worker_id] = worker
+            self.ready[worker_id] = []
+            self.stakes[worker_id] = set()
+            heapq.heappush(self.worker_heap, (now + self.config.worker_disconnect_delay, worker_id))
+        else:
+            worker.last_active = now
+        return worker
+
+    # -- dependencies --------------------------------------------------------------
+    def set_deps(self, task: TaskRecord, deps: Iterable[str], replace: bool, priority: float) -> None:
+        new = set(deps)
+        if replace:
+            for dep_id in task.deps - new:
+                task.deps.discard(dep_id)
+                dep = self.tasks.get(dep_id)
+                if dep is not None:
+                    dep.dependents.discard(task.id)
+                if dep is None or dep.status is not TaskStatus.DONE:
+                    task.unfinished_deps -= 1
+        for dep_id in new - task.deps:
+            task.deps.add(dep_id)
+            dep = self.get_or_create_task(dep_id, TaskStatus.UNKNOWN, priority)
+            dep.dependents.add(task.id)
+            if dep.status is not TaskStatus.DONE:
+                task.unfinished_deps += 1
+        self.offer_if_ready(task)
+
+    def _dependents_gain_done(self, task: TaskRecord) -> None:
+        for dependent_id in task.dependents:
+            dependent = self.tasks[dependent_id]
+            dependent.unfinished_deps -= 1
+            if dependent.unfinished_deps == 0:
+                self.offer_if_ready(dependent)
+
+    def _dependents_lose_done(self, task: TaskRecord) -> None:
+        for dependent_id in task.dependents:
+            self.tasks[dependent_id].unfinished_deps += 1
+
+    # -- readiness -----------------------------------------------------------------
+    def is_ready(self, task: TaskRecord) -> bool:
+        return task.status is _PENDING and task.unfinished_deps == 0
+
+    def offer_if_ready(self, task: TaskRecord, only_worker: str | None = None) -> None:
+        """Put a ready task into the ready heaps (of one worker, or of all of its workers)."""
+        if not self.is_ready(task) or not task.workers:
+            return
+        if only_worker is None:
+            task.ready_version += 1
+        entry = (-task.priority, task.time, next(self._seq), task.id, task.ready_version)
+        targets = [only_worker] if only_worker is not None else list(task.workers)
+        for worker_id in targets:
+            heap = self.ready.get(worker_id)
+            if heap is not None:
+                heapq.heappush(heap, entry)
+        if only_worker is None:
+            heapq.heappush(self.ready_for_assistants, entry)
+
+    def entry_is_current(self, entry: ReadyEntry, worker_id: str | None) -> TaskRecord | None:
+        task = self.tasks.get(entry[3])
+        if task is None or task.ready_version != entry[4] or not self.is_ready(task):
+            return None
+        if worker_id is not None and worker_id not in task.workers:
+            return None
+        if worker_id is None and not task.workers:
+            return None
+        return task
+
+    # -- who may run a task ---------------------------------------------------------------
+    def _count_pending(self, task: TaskRecord, sign: int) -> None:
+        if task.status not in _COUNTED_AS_PENDING or not task.workers:
+            return
+        worker_ids = list(task.workers)
+        for worker_id in worker_ids:
+            worker = self.workers.get(worker_id)
+            if worker is not None:
+                worker.n_pending += sign
+        if len(worker_ids) == 1:
+            only = self.workers.get(worker_ids[0])
+            if only is not None:
+                only.n_unique_pending += sign
+        last = self.workers.get(worker_ids[-1])
+        if last is not None:
+            last.n_pending_last_scheduled += sign
+
+    def add_runner(self, task: TaskRecord, worker_id: str) -> None:
+        if worker_id in task.workers:
+            if list(task.workers)[-1] != worker_id and task.status in _COUNTED_AS_PENDING:
+                # becomes the last to schedule it
+                self._count_pending(task, -1)
+                del task.workers[worker_id]
+                task.workers[worker_id] = None
+                self._count_pending(task, +1)
+            return
+        self._count_pending(task, -1)
+        task.workers[worker_id] = None
+        self._count_pending(task, +1)
+        self.workers[worker_id].tasks.add(task.id)
+        if self.is_ready(task):
+            self.offer_if_ready(task, only_worker=worker_id)
+            heapq.heappush(
+                self.ready_for_assistants,
+                (-task.priority, task.time, next(self._seq), task.id, task.ready_version),
+            )
+
+    def remove_runner(self, task: TaskRecord, worker_id: str) -> None:
+        if worker_id not in task.workers:
+            return
+        self._count_pending(task, -1)
+        del task.workers[worker_id]
+        self._count_pending(task, +1)
+
+    def add_stakeholder(self, task: TaskRecord, worker_id: str) -> None:
+        task.stakeholders.add(worker_id)
+        self.stakes.setdefault(worker_id, set()).add(task.id)
+        task.remove = None
+
+    # -- the one place statuses change ---------------------------------------------------
+    def set_status(self, task: TaskRecord, new: TaskStatus) -> None:
+        """Apply a status change with its consequences (Luigi's rules)."""
+        now = self.clock()
+        old = task.status
+        if new is TaskStatus.SUSPENDED:
+            new = _PENDING
+        if new is TaskStatus.DISABLED and old in _RUNNING_STATES:
+            return  # a running task cannot be disabled
+        if old is TaskStatus.DISABLED:
+            if new is TaskStatus.DONE:
+                self.clear_disable(task)
+            elif task.scheduler_disable_time is not None and new is not TaskStatus.DISABLED:
+                return  # workers do not override a scheduler disable
+        if old is TaskStatus.RUNNING and task.batch_id is not None and new is not TaskStatus.RUNNING:
+            for member_id in self.batches.pop(task.batch_id, set()) - {task.id}:
+                member = self.tasks.get(member_id)
+                if member is not None and member.status in _RUNNING_STATES:
+                    member.expl = task.expl
+                    self.set_status(member, new)
+        if new is TaskStatus.FAILED and old is not TaskStatus.DISABLED:
+            task.add_failure(now, task.retry_policy.disable_window)
+            if task.has_excessive_failures(now):
+                task.scheduler_disable_time = now
+                new = TaskStatus.DISABLED
+                heapq.heappush(self.reenable_heap, (now + self.config.disable_persist, task.id))
+        elif new is TaskStatus.DISABLED:
+            task.scheduler_disable_time = None
+        if new is not old:
+            self._leave(task, old)
+            task.status = new
+            task.updated = now
+            self._enter(task, new)
+        if new is TaskStatus.FAILED:
+            task.retry = now + self.config.retry_delay
+            heapq.heappush(self.retry_heap, (task.retry, task.id))
+
+    def _leave(self, task: TaskRecord, old: TaskStatus) -> None:
+        self.by_status[old].discard(task.id)
+        self._count_pending(task, -1)
+        if old in _RUNNING_STATES:
+            self.running.discard(task.id)
+            for name, amount in (task.resources_running or {}).items():
+                self.used_resources[name] = self.used_resources.get(name, 0) - amount
+            task.resources_running = None
+            task.worker_running = None
+        elif old is TaskStatus.DONE:
+            self._dependents_lose_done(task)
+
+    def _enter(self, task: TaskRecord, new: TaskStatus) -> None:
+        self.by_status[new].add(task.id)
+        self._count_pending(task, +1)
+        if new is _PENDING:
+            self.offer_if_ready(task)
+        elif new in _RUNNING_STATES:
+            self.running.add(task.id)
+            task.resources_running = dict(task.resources)
+            for name, amount in task.resources_running.items():
+                self.used_resources[name] = self.used_resources.get(name, 0) + amount
+        elif new is TaskStatus.DONE:
+            self._dependents_gain_done(task)
+
+    def clear_disable(self, task: TaskRecord) -> None:
+        task.scheduler_disable_time = None
+        task.clear_failures()
+
+    def decrease_running_resources(self, task: TaskRecord, decrease: dict[str, int]) -> None:
+        if task.status not in _RUNNING_STATES or task.resources_running is None:
+            return
+        for name, amount in decrease.items():
+            if amount > 0 and name in task.resources_running:
+                taken = min(amount, task.resources_running[name])
+                task.resources_running[name] -= taken
+                self.used_resources[name] = self.used_resources.get(name, 0) - taken
+
+    # -- removal ------------------------------------------------------------------------
+    def remove_task(self, task: TaskRecord) -> None:
+        self._leave(task, task.status)
+        del self.tasks[task.id]
+        for dep_id in task.deps:
+            dep = self.tasks.get(dep_id)
+            if dep is not None:
+                dep.dependents.discard(task.id)
+        if task.dependents:
+            self.orphan_dependents[task.id] = set(task.dependents)
+            if task.status is TaskStatus.DONE:
+                pass  # _leave already counted the lost DONE
+        for worker_id in task.workers:
+            worker = self.workers.get(worker_id)
+            if worker is not None:
+                worker.tasks.discard(task.id)
+        for worker_id in task.stakeholders:
+            self.stakes.get(worker_id, set()).discard(task.id)
+
+    def remove_worker(self, worker_id: str) -> list[TaskRecord]:
+        """Forget a worker; returns the tasks left without stakeholders."""
+        worker = self.workers.pop(worker_id, None)
+        self.ready.pop(worker_id, None)
+        orphaned = []
+        for task_id in self.stakes.pop(worker_id, set()):
+            task = self.tasks.get(task_id)
+            if task is None:
+                continue
+            task.stakeholders.discard(worker_id)
+            if not task.stakeholders:
+                orphaned.append(task)
+        if worker is not None:
+            for task_id in worker.tasks:
+                task = self.tasks.get(task_id)
+                if task is not None:
+                    self.remove_runner(task, worker_id)
+        return orphaned
+
+    def mark_for_removal(self, task: TaskRecord, when: float) -> None:
+        if task.remove is None:
+            task.remove = when
+            heapq.heappush(self.remove_heap, (when, task.id))
