@@ -9,6 +9,7 @@ from trunkline import event as event
 from trunkline import interface as interface
 from trunkline import local_target as local_target
 from trunkline import parameter as parameter
+from trunkline import rpc as rpc
 from trunkline import target as target
 from trunkline import task as task
 from trunkline import task_register as task_register
@@ -51,6 +52,8 @@ from trunkline.parameter import TaskParameter as TaskParameter
 from trunkline.parameter import TimeDeltaParameter as TimeDeltaParameter
 from trunkline.parameter import TupleParameter as TupleParameter
 from trunkline.parameter import YearParameter as YearParameter
+from trunkline.rpc import RemoteScheduler as RemoteScheduler
+from trunkline.rpc import RPCError as RPCError
 from trunkline.target import Target as Target
 from trunkline.task import Config as Config
 from trunkline.task import DynamicRequirements as DynamicRequirements
@@ -99,6 +102,8 @@ __all__ = [
     "OptionalTupleParameter",
     "Parameter",
     "PathParameter",
+    "RPCError",
+    "RemoteScheduler",
     "StrParameter",
     "Target",
     "Task",
@@ -116,6 +121,7 @@ __all__ = [
     "local_target",
     "namespace",
     "parameter",
+    "rpc",
     "run",
     "target",
     "task",

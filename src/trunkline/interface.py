@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from trunkline import lock, scheduler, worker
+from trunkline import lock, rpc, scheduler, worker
 from trunkline.cmdline_parser import CmdlineParser, CommandLineError
 from trunkline.execution_summary import LuigiRunResult
 from trunkline.lock import PidLockAlreadyTakenExit
@@ -91,8 +91,6 @@ class _WorkerSchedulerFactory:
         return scheduler.Scheduler(prune_on_get_work=True, record_task_history=False)
 
     def create_remote_scheduler(self, url: str) -> Any:
-        from trunkline import rpc
-
         return rpc.RemoteScheduler(url)
 
     def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False) -> Any:

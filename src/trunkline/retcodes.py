@@ -15,6 +15,7 @@ from trunkline import execution_summary, interface
 from trunkline.cmdline_parser import CmdlineParser, CommandLineError
 from trunkline.lock import PidLockAlreadyTakenExit
 from trunkline.parameter import IntParameter
+from trunkline.rpc import RPCError
 from trunkline.setup_logging import InterfaceLogging
 from trunkline.task import Config
 
@@ -45,6 +46,9 @@ def run_with_retcodes(argv: Sequence[str]) -> None:
         sys.exit(codes.already_running)
     except CommandLineError:
         raise  # one clear line, printed by the command
+    except RPCError as exc:
+        print(f"trunkline: error: {exc}", file=sys.stderr)
+        sys.exit(codes.unhandled_exception)
     except Exception:
         InterfaceLogging.setup(interface.core())
         logger.exception("Uncaught exception in luigi")
