@@ -74,7 +74,10 @@ def _config_section(family: str) -> Mapping[str, Any] | None:
     config = get_config()
     if not config.has_section(family):
         return None
-    return dict(config.items(family))
+    try:
+        return dict(config.items(family, raw=True))
+    except TypeError:  # the toml parser's items() has no raw
+        return dict(config.items(family))
 
 
 class Task(metaclass=Register):
@@ -203,6 +206,12 @@ class Task(metaclass=Register):
             cached = (tuple(found), dict(found))
             type.__setattr__(cls, "_params_cache", cached)  # no invalidation for our own cache
         return cached  # type: ignore[no-any-return]
+
+    @classmethod
+    def _explicit_arity(cls) -> int:
+        """How many positional arguments give every parameter (-1: some are not positional)."""
+        params = cls._params()[0]
+        return len(params) if all(p.positional for _, p in params) else -1
 
     @classmethod
     def get_params(cls) -> list[tuple[str, Parameter]]:

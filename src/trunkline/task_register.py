@@ -39,6 +39,7 @@ class Register(abc.ABCMeta):
     """Metaclass of tasks: registers each class and caches instances."""
 
     __instance_cache: ClassVar[dict[Any, Any] | None] = {}
+    __explicit_cache: ClassVar[dict[Any, Any]] = {}
     _default_namespace_dict: ClassVar[dict[str, Any]] = {}
     _reg: ClassVar[list[Any]] = []
     # family -> class, rebuilt when the set of classes changes
@@ -73,6 +74,17 @@ class Register(abc.ABCMeta):
         cache = Register.__instance_cache
         if cache is None:
             return super().__call__(*args, **kwargs)
+        # When every parameter is given positionally, no configuration or command
+        # line is consulted, so the raw arguments identify the instance.
+        explicit = not kwargs and len(args) == cls._explicit_arity()  # type: ignore[attr-defined]
+        if explicit:
+            try:
+                hit = Register.__explicit_cache.get((cls, args, tuple(map(type, args))))
+            except TypeError:
+                explicit = False
+            else:
+                if hit is not None:
+                    return hit
         params = cls.get_params()
         values = cls.get_param_values(params, args, kwargs)
         key = (cls, tuple(values))
@@ -84,6 +96,8 @@ class Register(abc.ABCMeta):
         if instance is None:
             instance = cls._instantiate(values, args, kwargs)
             cache[key] = instance
+        if explicit:
+            Register.__explicit_cache[(cls, args, tuple(map(type, args)))] = instance
         return instance
 
     def _instantiate(cls, values: list[tuple[str, Any]], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -98,10 +112,12 @@ class Register(abc.ABCMeta):
     @classmethod
     def clear_instance_cache(mcs) -> None:
         Register.__instance_cache = {}
+        Register.__explicit_cache = {}
 
     @classmethod
     def disable_instance_cache(mcs) -> None:
         Register.__instance_cache = None
+        Register.__explicit_cache = {}
 
     @property
     def task_family(cls) -> str:

@@ -59,6 +59,7 @@ class Scheduler(QueriesMixin):
         self._task_history = task_history_impl
         self._paused = False
         self._message_seq = 0
+        self._retry_policies: dict[Any, RetryPolicy] = {}
         self._store = store if store is not None else MemoryStore()
         self._store.load_into(self)
 
@@ -73,12 +74,16 @@ class Scheduler(QueriesMixin):
         return worker
 
     def _generate_retry_policy(self, policy: dict[str, Any] | None) -> RetryPolicy:
-        default = self._state.default_retry_policy()
-        if not policy:
-            return default
-        return RetryPolicy(
-            *(policy.get(name) if policy.get(name) is not None else getattr(default, name) for name in RetryPolicy._fields)
-        )
+        """The scheduler's defaults overlaid with a task's own (non-None) values; memoised."""
+        key = None if not policy else tuple(policy.get(name) for name in RetryPolicy._fields)
+        cached = self._retry_policies.get(key)
+        if cached is None:
+            default = self._state.default_retry_policy()
+            cached = default if key is None else RetryPolicy(
+                *(value if value is not None else fallback for value, fallback in zip(key, default))
+            )
+            self._retry_policies[key] = cached
+        return cached
 
     def _persist(self) -> None:
         self._store.save(self)

@@ -193,7 +193,6 @@ class TaskProcess(_fork.Process):
         task_completion_cache: MutableMapping[str, bool] | None = None,
         context: str | None = None,
     ) -> None:
-        super().__init__()
         self.task = task
         self.worker_id = worker_id
         self.result_queue = result_queue
@@ -203,6 +202,10 @@ class TaskProcess(_fork.Process):
         self.timeout_time = time.time() + self.worker_timeout if self.worker_timeout else None
         # A timeout can only be enforced on a process that can be killed.
         self.use_multiprocessing = use_multiprocessing or self.timeout_time is not None
+        if self.use_multiprocessing:
+            # Only a task run in a child needs the Process machinery; setting it
+            # up for every inline task would cost more than many tasks do.
+            super().__init__()
         self.check_unfulfilled_deps = check_unfulfilled_deps
         self.check_complete_on_run = check_complete_on_run
         self.context = context
