@@ -110,12 +110,16 @@ class LuigiConfigParser(BaseParser, ConfigParser):
                 continue
             try:
                 read_ok.extend(super().read(path, encoding=encoding))
+            except configparser.ParsingError as exc:
+                lineno, text = exc.errors[0] if exc.errors else (None, "")
+                raise ConfigFileError(
+                    f"Cannot parse configuration file {path}, line {lineno}: {text.strip()!r} is neither "
+                    "a [section] header nor a 'key = value' line"
+                ) from exc
             except configparser.Error as exc:
                 line = getattr(exc, "lineno", None)
                 where = f"{path}, line {line}" if line else str(path)
-                raise ConfigFileError(
-                    f"Cannot parse configuration file {where}: {exc.message if hasattr(exc, 'message') else exc}"
-                ) from exc
+                raise ConfigFileError(f"Cannot parse configuration file {where}: {exc}") from exc
         return read_ok
 
     @classmethod

@@ -189,6 +189,7 @@ class Worker:
         self._inline = InlineChannel(self._call_scheduler)
         self._running_tasks: dict[str, TaskProcess] = {}
         self._child_connections: dict[str, multiprocessing.connection.Connection] = {}
+        self._exiting_children: list[TaskProcess] = []
         self._idle_since: datetime.datetime | None = None
         self._pending_registrations: list[dict[str, Any]] = []
         self._scheduler_has_add_tasks = True
@@ -249,6 +250,8 @@ class Worker:
         for process in self._running_tasks.values():
             if process.use_multiprocessing and process.is_alive():
                 process.terminate()
+        for process in self._exiting_children:
+            process.join(timeout=10)
         if self._previous_sigusr1 is not None:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGUSR1, self._previous_sigusr1)
@@ -679,7 +682,10 @@ class Worker:
             connection.close()
         process = self._running_tasks.get(task_id)
         if process is not None and process.use_multiprocessing:
-            process.join(timeout=10)
+            # The result is in; the child is exiting. Reap it later rather than
+            # wait for its exit now, which would idle a worker slot.
+            self._exiting_children.append(process)
+        self._exiting_children = [p for p in self._exiting_children if p.exitcode is None]
 
     def _handle_next_task(self) -> None:
         """Wait (up to wait_interval) for one task to finish and report it."""

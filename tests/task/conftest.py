@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from trunkline.task_register import Register
+
+
+@pytest.fixture(autouse=True)
+def isolated_registry() -> Iterator[None]:
+    saved = Register._get_reg()
+    saved_namespaces = dict(Register._default_namespace_dict)
+    Register.clear_instance_cache()
+    yield
+    Register._set_reg(saved)
+    Register._default_namespace_dict.clear()
+    Register._default_namespace_dict.update(saved_namespaces)
+    Register.clear_instance_cache()
