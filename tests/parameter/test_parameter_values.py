@@ -15,17 +15,6 @@ from trunkline.parameter import (
     ParameterException,
     UnknownParameterException,
 )
-from trunkline.task_register import Register
-
-
-@pytest.fixture(autouse=True)
-def isolated_registry() -> Iterator[None]:
-    saved = Register._get_reg()
-    Register.clear_instance_cache()
-    yield
-    Register._set_reg(saved)
-    Register.clear_instance_cache()
-
 
 @pytest.fixture
 def config_section() -> Iterator:

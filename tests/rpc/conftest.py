@@ -10,17 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from trunkline.task_register import Register
-
-
-@pytest.fixture(autouse=True)
-def fresh_task_registry() -> Iterator[None]:
-    saved = Register._get_reg()
-    Register.clear_instance_cache()
-    yield
-    Register._set_reg(saved)
-    Register.clear_instance_cache()
-
 
 def free_port() -> int:
     with socket.socket() as s:

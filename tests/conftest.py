@@ -1,3 +1,5 @@
+"""Fixtures every test gets."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,7 +10,9 @@ from trunkline.task_register import Register
 
 
 @pytest.fixture(autouse=True)
-def isolated_registry() -> Iterator[None]:
+def isolated_task_registry() -> Iterator[None]:
+    """Tests define their own task classes: forget them, their namespaces and
+    cached instances afterwards, as Luigi users' own test suites do."""
     saved = Register._get_reg()
     saved_namespaces = dict(Register._default_namespace_dict)
     Register.clear_instance_cache()
