@@ -7,6 +7,8 @@ from trunkline.scheduler.status import TaskStatus as TaskStatus
 from trunkline.scheduler.status import UpstreamStatus as UpstreamStatus
 from trunkline.scheduler.status import WorkerState as WorkerState
 from trunkline.scheduler.store import MemoryStore as MemoryStore
+from trunkline.scheduler.store import SqliteStore as SqliteStore
+from trunkline.scheduler.store import StateFileError as StateFileError
 from trunkline.scheduler.store import Store as Store
 from trunkline.task_status import BATCH_RUNNING as BATCH_RUNNING
 from trunkline.task_status import DISABLED as DISABLED
@@ -33,6 +35,8 @@ __all__ = [
     "RetryPolicy",
     "SUSPENDED",
     "Scheduler",
+    "SqliteStore",
+    "StateFileError",
     "Store",
     "TaskStatus",
     "UNKNOWN",

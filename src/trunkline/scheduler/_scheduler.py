@@ -37,6 +37,28 @@ def _status(value: Any) -> TaskStatus:
         ) from None
 
 
+def _check_add_task_arguments(
+    task_id: Any, worker_id: Any, priority: Any, deps: Any, new_deps: Any, resources: Any, params: Any
+) -> None:
+    """Reject malformed arguments before anything changes (they may come off the wire)."""
+    if not isinstance(task_id, str) or not task_id:
+        raise ValueError(f"add_task needs task_id as a non-empty string, got {task_id!r}")
+    if not isinstance(worker_id, str) or not worker_id:
+        raise ValueError(f"add_task needs worker as a non-empty string, got {worker_id!r}")
+    if isinstance(priority, bool) or not isinstance(priority, (int, float)):
+        raise ValueError(f"priority must be a number, got {priority!r}")
+    for name, value in (("deps", deps), ("new_deps", new_deps)):
+        if value is not None and (not isinstance(value, list) or not all(isinstance(d, str) for d in value)):
+            raise ValueError(f"{name} must be a list of task ids, got {value!r}")
+    if resources is not None and (
+        not isinstance(resources, dict)
+        or not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in resources.items())
+    ):
+        raise ValueError(f"resources must map names to whole numbers, got {resources!r}")
+    if params is not None and not isinstance(params, dict):
+        raise ValueError(f"params must be an object, got {params!r}")
+
+
 class Scheduler(QueriesMixin):
     """One view of the graph for every worker; hands each task to one worker at a time."""
 
@@ -202,10 +224,8 @@ class Scheduler(QueriesMixin):
         retry_policy_dict: dict[str, Any] | None,
         owners: list[str] | None,
     ) -> None:
-        if task_id is None:
-            raise ValueError("add_task needs a task_id")
-        if worker_id is None:
-            raise ValueError("add_task needs a worker")
+        _check_add_task_arguments(task_id, worker_id, priority, deps, new_deps, resources, params)
+        assert task_id is not None and worker_id is not None
         status = _status(status_value)
         state = self._state
         worker = self._touch_worker(worker_id)
@@ -273,6 +293,7 @@ class Scheduler(QueriesMixin):
         if runnable and status is not TaskStatus.FAILED:
             task.runnable = True
             state.add_runner(task, worker_id)
+        state.touch(task)
 
     def _update_priority(self, task: TaskRecord, priority: float) -> None:
         """Raise a task's priority and its dependencies' (never lowers; iterative)."""
@@ -284,6 +305,7 @@ class Scheduler(QueriesMixin):
             if priority <= current.priority and current is not task:
                 continue
             current.priority = max(current.priority, priority)
+            self._state.touch(current)
             self._state.offer_if_ready(current)
             for dep_id in current.deps:
                 dep = self._state.tasks.get(dep_id)
@@ -355,7 +377,7 @@ class Scheduler(QueriesMixin):
             self._state.set_status(best, TaskStatus.RUNNING)
             best.worker_running = record.id
             best.time_running = self._clock()
-            self._persist()
+        self._persist()
         reply.update(task_id=best.id, task_family=best.family, task_module=best.module, task_params=best.params)
         return reply
 
@@ -504,6 +526,7 @@ class Scheduler(QueriesMixin):
 
     def _re_enable(self, task: TaskRecord) -> None:
         state = self._state
+        state.touch(task)
         state.clear_disable(task)
         state.set_status(task, TaskStatus.FAILED)
         task.clear_failures()
@@ -555,6 +578,7 @@ class Scheduler(QueriesMixin):
     def set_task_status_message(self, task_id: str, status_message: str) -> None:
         task = self._state.tasks.get(task_id)
         if task is not None:
+            self._state.touch(task)
             task.status_message = status_message
             for member in self._batch_members(task):
                 member.status_message = status_message
@@ -566,6 +590,7 @@ class Scheduler(QueriesMixin):
     def set_task_progress_percentage(self, task_id: str, progress_percentage: Any) -> None:
         task = self._state.tasks.get(task_id)
         if task is not None:
+            self._state.touch(task)
             task.progress_percentage = progress_percentage
             for member in self._batch_members(task):
                 member.progress_percentage = progress_percentage

@@ -66,6 +66,14 @@ class State:
         self._seq = itertools.count()
         # worker ids whose stakeholdings must be dropped (index: worker -> task ids)
         self.stakes: dict[str, set[str]] = {}
+        # what changed since the store last saved
+        self.dirty_tasks: set[str] = set()
+        self.dirty_workers: set[str] = set()
+        self.deleted_tasks: set[str] = set()
+        self.deleted_workers: set[str] = set()
+
+    def touch(self, task: TaskRecord) -> None:
+        self.dirty_tasks.add(task.id)
 
     # -- records ---------------------------------------------------------------
     def default_retry_policy(self) -> RetryPolicy:
@@ -87,6 +95,8 @@ class State:
         )
         self.tasks[task_id] = task
         self.by_status[status].add(task_id)
+        self.dirty_tasks.add(task_id)
+        self.deleted_tasks.discard(task_id)
         for dependent_id in self.orphan_dependents.pop(task_id, ()):
             dependent = self.tasks.get(dependent_id)
             if dependent is not None and task_id in dependent.deps:
@@ -98,6 +108,8 @@ class State:
     def get_or_create_worker(self, worker_id: str) -> WorkerRecord:
         worker = self.workers.get(worker_id)
         now = self.clock()
+        self.dirty_workers.add(worker_id)
+        self.deleted_workers.discard(worker_id)
         if worker is None:
             worker = WorkerRecord(id=worker_id, started=now, last_active=now)
             self.workers[worker_id] = worker
@@ -110,6 +122,7 @@ class State:
 
     # -- dependencies --------------------------------------------------------------
     def set_deps(self, task: TaskRecord, deps: Iterable[str], replace: bool, priority: float) -> None:
+        self.dirty_tasks.add(task.id)
         new = set(deps)
         if replace:
             for dep_id in task.deps - new:
@@ -185,6 +198,7 @@ class State:
             last.n_pending_last_scheduled += sign
 
     def add_runner(self, task: TaskRecord, worker_id: str) -> None:
+        self.dirty_tasks.add(task.id)
         if worker_id in task.workers:
             if list(task.workers)[-1] != worker_id and task.status in _COUNTED_AS_PENDING:
                 # becomes the last to schedule it
@@ -207,11 +221,13 @@ class State:
     def remove_runner(self, task: TaskRecord, worker_id: str) -> None:
         if worker_id not in task.workers:
             return
+        self.dirty_tasks.add(task.id)
         self._count_pending(task, -1)
         del task.workers[worker_id]
         self._count_pending(task, +1)
 
     def add_stakeholder(self, task: TaskRecord, worker_id: str) -> None:
+        self.dirty_tasks.add(task.id)
         task.stakeholders.add(worker_id)
         self.stakes.setdefault(worker_id, set()).add(task.id)
         task.remove = None
@@ -221,6 +237,7 @@ class State:
         """Apply a status change with its consequences (Luigi's rules)."""
         now = self.clock()
         old = task.status
+        self.dirty_tasks.add(task.id)
         if new is TaskStatus.SUSPENDED:
             new = _PENDING
         if new is TaskStatus.DISABLED and old in _RUNNING_STATES:
@@ -283,6 +300,7 @@ class State:
         task.clear_failures()
 
     def decrease_running_resources(self, task: TaskRecord, decrease: dict[str, int]) -> None:
+        self.dirty_tasks.add(task.id)
         if task.status not in _RUNNING_STATES or task.resources_running is None:
             return
         for name, amount in decrease.items():
@@ -295,6 +313,8 @@ class State:
     def remove_task(self, task: TaskRecord) -> None:
         self._leave(task, task.status)
         del self.tasks[task.id]
+        self.dirty_tasks.discard(task.id)
+        self.deleted_tasks.add(task.id)
         for dep_id in task.deps:
             dep = self.tasks.get(dep_id)
             if dep is not None:
@@ -314,6 +334,8 @@ class State:
         """Forget a worker; returns the tasks left without stakeholders."""
         worker = self.workers.pop(worker_id, None)
         self.ready.pop(worker_id, None)
+        self.dirty_workers.discard(worker_id)
+        self.deleted_workers.add(worker_id)
         orphaned = []
         for task_id in self.stakes.pop(worker_id, set()):
             task = self.tasks.get(task_id)
@@ -330,6 +352,59 @@ class State:
         return orphaned
 
     def mark_for_removal(self, task: TaskRecord, when: float) -> None:
+        self.dirty_tasks.add(task.id)
         if task.remove is None:
             task.remove = when
             heapq.heappush(self.remove_heap, (when, task.id))
+
+    # -- rebuilding the derived indexes after loading records --------------------
+    def rebuild(self, tasks: Iterable[TaskRecord], workers: Iterable[WorkerRecord]) -> None:
+        """Install loaded records and derive every index from them."""
+        now = self.clock()
+        for worker in workers:
+            worker.last_active = now  # a restart gives every worker a fresh grace period
+            worker.tasks = set()
+            worker.n_pending = worker.n_unique_pending = worker.n_pending_last_scheduled = 0
+            self.workers[worker.id] = worker
+            self.ready[worker.id] = []
+            self.stakes[worker.id] = set()
+            heapq.heappush(self.worker_heap, (now + self.config.worker_disconnect_delay, worker.id))
+        for task in tasks:
+            self.tasks[task.id] = task
+            self.by_status[task.status].add(task.id)
+        for task in self.tasks.values():
+            task.dependents = set()
+        for task in self.tasks.values():
+            task.unfinished_deps = 0
+            for dep_id in task.deps:
+                dep = self.tasks.get(dep_id)
+                if dep is None:
+                    self.orphan_dependents.setdefault(dep_id, set()).add(task.id)
+                else:
+                    dep.dependents.add(task.id)
+                if dep is None or dep.status is not TaskStatus.DONE:
+                    task.unfinished_deps += 1
+            for worker_id in list(task.workers):
+                if worker_id in self.workers:
+                    self.workers[worker_id].tasks.add(task.id)
+                else:
+                    del task.workers[worker_id]
+            for worker_id in task.stakeholders:
+                self.stakes.setdefault(worker_id, set()).add(task.id)
+            self._count_pending(task, +1)
+            if task.status in _RUNNING_STATES:
+                self.running.add(task.id)
+                for name, amount in (task.resources_running or {}).items():
+                    self.used_resources[name] = self.used_resources.get(name, 0) + amount
+                if task.batch_id is not None:
+                    self.batches.setdefault(task.batch_id, set()).add(task.id)
+            if task.status is TaskStatus.FAILED and task.retry is not None:
+                heapq.heappush(self.retry_heap, (task.retry, task.id))
+            if task.status is TaskStatus.DISABLED and task.scheduler_disable_time is not None:
+                heapq.heappush(self.reenable_heap, (task.scheduler_disable_time + self.config.disable_persist, task.id))
+            if task.remove is not None:
+                heapq.heappush(self.remove_heap, (task.remove, task.id))
+        for task in self.tasks.values():
+            self.offer_if_ready(task)
+        self.dirty_tasks.clear()
+        self.dirty_workers.clear()
