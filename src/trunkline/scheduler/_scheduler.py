@@ -296,20 +296,21 @@ class Scheduler(QueriesMixin):
         state.touch(task)
 
     def _update_priority(self, task: TaskRecord, priority: float) -> None:
-        """Raise a task's priority and its dependencies' (never lowers; iterative)."""
-        if priority <= task.priority:
-            return
+        """Raise a task's priority to at least ``priority`` and push the result to
+        its dependencies, transitively (never lowers; iterative, so any depth works)."""
+        state = self._state
         stack = [task]
         while stack:
             current = stack.pop()
-            if priority <= current.priority and current is not task:
-                continue
-            current.priority = max(current.priority, priority)
-            self._state.touch(current)
-            self._state.offer_if_ready(current)
+            if priority > current.priority:
+                current.priority = priority
+                state.touch(current)
+                state.offer_if_ready(current)
+            effective = current.priority
             for dep_id in current.deps:
-                dep = self._state.tasks.get(dep_id)
-                if dep is not None and priority > dep.priority:
+                dep = state.tasks.get(dep_id)
+                if dep is not None and effective > dep.priority:
+                    priority = max(priority, effective)
                     stack.append(dep)
 
     def add_task_batcher(
