@@ -81,9 +81,10 @@ def server() -> Iterator[InProcessServer]:
 class ServerProcess:
     """``trunkline scheduler`` as a real process, with a state file."""
 
-    def __init__(self, state_path: Path, port: int | None = None) -> None:
+    def __init__(self, state_path: Path, port: int | None = None, env: dict[str, str] | None = None) -> None:
         self.state_path = state_path
         self.port = port or free_port()
+        self.env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
@@ -91,7 +92,7 @@ class ServerProcess:
             [sys.executable, "-m", "trunkline", "scheduler", "--port", str(self.port), "--state-path", str(self.state_path)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         wait_for_port(self.port)
         return self

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import httpx
@@ -141,3 +142,31 @@ def test_eight_workers_running_the_same_command_run_each_task_once(tmp_path: Pat
     start_eight_workers(tmp_path, server_process.port, [0] * 8, 200)
     ran = runs(tmp_path)
     assert len(ran) == len(set(ran)) == 201
+
+
+def test_task_of_a_killed_worker_is_rerun_by_another_after_the_disconnect_delay(tmp_path: Path) -> None:
+    scheduler_config = tmp_path / "scheduler.cfg"
+    scheduler_config.write_text(
+        "[scheduler]\nworker_disconnect_delay = 2\nretry_delay = 0\nprune_on_get_work = true\n"
+    )
+    server = ServerProcess(tmp_path / "state.sqlite3", env={"LUIGI_CONFIG_PATH": str(scheduler_config)}).start()
+    worker_config = tmp_path / "worker.cfg"
+    worker_config.write_text("[worker]\nkeep_alive = true\nwait_interval = 0.2\nwait_jitter = 0\n")
+    try:
+        doomed = run_flow(tmp_path, "trunkline", server.port, count=1, FLOW_SLEEP="60", LUIGI_CONFIG_PATH=str(worker_config))
+        deadline = time.monotonic() + 60
+        while not any(r.startswith("Part_") for r in runs(tmp_path)):
+            assert time.monotonic() < deadline, "the first worker never started the task"
+            time.sleep(0.1)
+        doomed.kill()  # kill -9 in the middle of the task
+        doomed.wait(30)
+        assert not (tmp_path / "parts" / "0").exists()
+        rescuer = run_flow(tmp_path, "trunkline", server.port, count=1, FLOW_SLEEP="0", LUIGI_CONFIG_PATH=str(worker_config))
+        output, _ = rescuer.communicate(timeout=120)
+        assert rescuer.returncode == 0, output
+        parts = [r for r in runs(tmp_path) if r.startswith("Part_")]
+        assert len(parts) == 2  # started by the killed worker, run again by the rescuer
+        assert (tmp_path / "parts" / "0").read_text() == "0"
+        assert len(done_ids(server.port)) == 2
+    finally:
+        server.stop()
