@@ -39,6 +39,7 @@ from trunkline.task import Task
 from trunkline.task_register import TaskClassException, load_task
 from trunkline.worker._errors import TaskException
 from trunkline.worker._graph import CompletenessChecker, Discovery, GraphWalker, is_external
+from trunkline.worker._pool import PooledRun, TaskProcessPool
 from trunkline.worker._progress import Counts, Progress
 from trunkline.worker._process import (
     InlineChannel,
@@ -190,6 +191,7 @@ class Worker:
         self._running_tasks: dict[str, TaskProcess] = {}
         self._child_connections: dict[str, multiprocessing.connection.Connection] = {}
         self._exiting_children: list[TaskProcess] = []
+        self._pool: TaskProcessPool | None = None
         self._idle_since: datetime.datetime | None = None
         self._pending_registrations: list[dict[str, Any]] = []
         self._scheduler_has_add_tasks = True
@@ -252,6 +254,9 @@ class Worker:
                 process.terminate()
         for process in self._exiting_children:
             process.join(timeout=10)
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._previous_sigusr1 is not None:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGUSR1, self._previous_sigusr1)
@@ -577,6 +582,10 @@ class Worker:
             next(self._sleeper())
             return
         task = self._scheduled_tasks[task_id]
+        if self._uses_pool(task):
+            self._child_connections[task_id] = self._task_pool().submit(task)
+            self._running_tasks[task_id] = PooledRun(task, self._task_pool())  # type: ignore[assignment]
+            return
         process = self._create_task_process(task)
         self._running_tasks[task_id] = process
         if process.use_multiprocessing:
@@ -585,6 +594,37 @@ class Worker:
             process.result_queue._connection.close()  # type: ignore[attr-defined]
         else:
             process.run()
+
+    def _uses_pool(self, task: Task) -> bool:
+        """Tasks in child processes reuse pooled processes, unless they need their own:
+        a timeout is enforced by killing the process, and messages need a queue."""
+        if not (self._config.force_multiprocessing or self.worker_processes > 1):
+            return False
+        task_timeout = task.worker_timeout  # type: ignore[attr-defined]
+        timeout = task_timeout if task_timeout is not None else self._config.timeout
+        return not timeout and not task.accepts_messages  # type: ignore[attr-defined]
+
+    def _task_pool(self) -> TaskProcessPool:
+        if self._pool is None:
+            self._pool = TaskProcessPool(
+                max(1, self.worker_processes), self._scheduled_tasks, self._pooled_task_process
+            )
+        return self._pool
+
+    def _pooled_task_process(self, task: Task, channel: PipeChannel) -> TaskProcess:
+        """Runs inside a pool process: the task, inline there, reporting over the pipe."""
+        reporter = TaskStatusReporter(self._scheduler, task.task_id, self._id, None, channel)
+        return TaskProcess(
+            task,
+            self._id,
+            channel,
+            reporter,
+            use_multiprocessing=False,
+            check_unfulfilled_deps=self._config.check_unfulfilled_deps,
+            check_complete_on_run=self._config.check_complete_on_run,
+            task_completion_cache=self._completion_cache,
+            context=self._config.task_process_context,
+        )
 
     def _create_task_process(self, task: Task) -> TaskProcess:
         use_multiprocessing = self._config.force_multiprocessing or self.worker_processes > 1
@@ -669,6 +709,8 @@ class Worker:
 
     def _child_ended_without_result(self, task_id: str) -> TaskResult:
         process = self._running_tasks[task_id]
+        if isinstance(process, PooledRun):
+            process.terminate()  # collects the dead pool process and its exit code
         process.join(timeout=10)
         message = f"Task {task_id} died unexpectedly with exit code {process.exitcode}"
         logger.info(message)
@@ -677,10 +719,16 @@ class Worker:
         return (task_id, TaskStatus.FAILED.value, message, [], [])
 
     def _forget_child(self, task_id: str) -> None:
+        process = self._running_tasks.get(task_id)
+        if isinstance(process, PooledRun):
+            # The pool process lives on and keeps its pipe for the next task.
+            self._child_connections.pop(task_id, None)
+            if self._pool is not None:
+                self._pool.release(task_id)
+            return
         connection = self._child_connections.pop(task_id, None)
         if connection is not None:
             connection.close()
-        process = self._running_tasks.get(task_id)
         if process is not None and process.use_multiprocessing:
             # The result is in; the child is exiting. Reap it later rather than
             # wait for its exit now, which would idle a worker slot.

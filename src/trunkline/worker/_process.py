@@ -321,15 +321,27 @@ class TaskProcess(_fork.Process):
     # -- stopping ----------------------------------------------------------
     def terminate(self) -> None:
         """Terminate this process and every process it started."""
+        self.terminate_tree(self.pid)
+        self.join(timeout=10)
+
+    @staticmethod
+    def terminate_tree(pid: int | None) -> None:
+        """SIGTERM a process, give it 10 s, then kill it and everything it started."""
         import psutil
 
+        if pid is None:
+            return
         try:
-            parent = psutil.Process(self.pid)
+            parent = psutil.Process(pid)
             children = parent.children(recursive=True)
         except psutil.NoSuchProcess:
             return
-        super().terminate()
-        self.join(timeout=10)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            parent.terminate()
+            try:
+                parent.wait(timeout=10)
+            except psutil.TimeoutExpired:
+                parent.kill()
         for child in children:
             with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
