@@ -156,6 +156,7 @@ class Worker:
         self._scheduler = scheduler if scheduler is not None else Scheduler()
         self.worker_processes = int(worker_processes)
         self._worker_info = self._generate_worker_info()
+        self._worker_info[1] = ("workers", self.worker_processes)
         self._config = worker_config(**kwargs)
         if self._config.wait_interval <= 0:
             raise ValueError(
@@ -211,7 +212,7 @@ class Worker:
     @staticmethod
     def _generate_worker_info() -> list[tuple[str, Any]]:
         info: list[tuple[str, Any]] = [("salt", f"{random.randrange(0, 10_000_000_000):09d}")]
-        info.append(("workers", 0))  # replaced below; keeps Luigi's key order
+        info.append(("workers", 0))  # set in __init__; keeps Luigi's key order
         with contextlib.suppress(Exception):
             info.append(("host", socket.gethostname()))
         with contextlib.suppress(Exception):
@@ -223,7 +224,6 @@ class Worker:
         return info
 
     def _generate_worker_id(self, worker_info: list[tuple[str, Any]]) -> str:
-        worker_info[1] = ("workers", self.worker_processes)
         return "Worker({})".format(", ".join(f"{key}={value}" for key, value in worker_info))
 
     # -- context manager -------------------------------------------------------
