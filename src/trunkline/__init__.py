@@ -55,6 +55,7 @@ from trunkline.parameter import YearParameter as YearParameter
 from trunkline.rpc import RemoteScheduler as RemoteScheduler
 from trunkline.rpc import RPCError as RPCError
 from trunkline.target import Target as Target
+from trunkline.tools import range as range  # noqa: A004 - Luigi's name; registers the Range* tasks
 from trunkline.task import Config as Config
 from trunkline.task import DynamicRequirements as DynamicRequirements
 from trunkline.task import ExternalTask as ExternalTask
@@ -121,6 +122,7 @@ __all__ = [
     "local_target",
     "namespace",
     "parameter",
+    "range",
     "rpc",
     "run",
     "target",
