@@ -112,7 +112,7 @@ class MockFileSystem(target.FileSystem):
         self.get_all_data().clear()
 
 
-class _MockFile(BytesIO):
+class _MockFile(target.PublishOnCleanExit, BytesIO):
     """The bytes of one open mock file; a write is stored when closed, never before."""
 
     def __init__(self, owner: MockTarget, mode: str, initial: bytes = b"") -> None:
@@ -143,17 +143,6 @@ class _MockFile(BytesIO):
     def abort(self) -> None:
         """Drop what was written."""
         super().close()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def __del__(self) -> None:
         # An unclosed write is abandoned, not committed.

@@ -165,7 +165,23 @@ class FileSystemTarget(Target):
         return self.path[-1] if self.path and self.path[-1] in "/\\" else ""
 
 
-class AtomicLocalFile(io.BufferedWriter):
+class PublishOnCleanExit:
+    """``with`` for writers that publish on ``close()``: a block that ends
+    normally publishes; one that raises calls ``abort()`` and publishes nothing."""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()  # type: ignore[attr-defined]
+        else:
+            self.abort()  # type: ignore[attr-defined]
+
+
+class AtomicLocalFile(PublishOnCleanExit, io.BufferedWriter):
     """A buffered writer to a local temporary file that is published on ``close()``.
 
     Subclasses say how to publish (``move_to_final_destination``) and may
@@ -225,17 +241,6 @@ class AtomicLocalFile(io.BufferedWriter):
             os.remove(self.tmp_path)
         except FileNotFoundError:
             pass
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def __del__(self) -> None:
         # Never publish from the garbage collector: an unclosed write is abandoned.
