@@ -334,7 +334,19 @@ class Task(metaclass=Register):
         return cls(**kwargs)
 
     def to_str_params(self, only_significant: bool = False, only_public: bool = False) -> dict[str, str]:
-        """Parameter values as strings; PRIVATE ones never appear."""
+        """Parameter values as strings; PRIVATE ones never appear.
+
+        A task's parameters do not change after construction, and the worker asks
+        for this on every report, so each form is computed once (a copy is returned).
+        """
+        cache = self.__dict__.setdefault("_str_params_cache", {})
+        key = (only_significant, only_public)
+        cached = cache.get(key)
+        if cached is None:
+            cached = cache[key] = self._compute_str_params(only_significant, only_public)
+        return dict(cached)
+
+    def _compute_str_params(self, only_significant: bool, only_public: bool) -> dict[str, str]:
         params = self._params()[1]
         result = {}
         for name, value in self.param_kwargs.items():
