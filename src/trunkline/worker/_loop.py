@@ -245,7 +245,7 @@ class Worker:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         if self._keep_alive_thread is not None:
             self._keep_alive_thread.stop()
             self._keep_alive_thread.join()
@@ -261,7 +261,6 @@ class Worker:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGUSR1, self._previous_sigusr1)
         self._checker.close()
-        return False
 
     # -- talking to the scheduler ------------------------------------------------
     def _call_scheduler(self, method: str, kwargs: dict[str, Any]) -> Any:
@@ -642,7 +641,7 @@ class Worker:
             channel = self._inline
         reporter = TaskStatusReporter(self._scheduler, task.task_id, self._id, None, channel)
         if task.accepts_messages:  # type: ignore[attr-defined]
-            raw = _fork.Queue() if use_multiprocessing else queue.Queue()
+            raw: Any = _fork.Queue() if use_multiprocessing else queue.Queue()
             reporter.scheduler_messages = _TaskMessageQueue(raw, reporter)
         return TaskProcess(
             task,
@@ -674,16 +673,18 @@ class Worker:
         timeout = min(timeout, self._seconds_to_next_task_timeout())
         ready = multiprocessing.connection.wait(list(self._child_connections.values()), timeout)
         for connection in ready:
+            assert isinstance(connection, multiprocessing.connection.Connection)
             task_id = next(t for t, c in self._child_connections.items() if c is connection)
             try:
                 message = connection.recv()
             except (EOFError, OSError):
                 return self._child_ended_without_result(task_id)
             if message[0] == "call":
-                self._call_scheduler(message[1], message[2])
+                self._call_scheduler(str(message[1]), dict(message[2]))
                 continue
             self._forget_child(task_id)
-            return message[1]  # type: ignore[no-any-return]
+            result: TaskResult = message[1]
+            return result
         return self._timed_out_child()
 
     def _seconds_to_next_task_timeout(self) -> float:

@@ -17,6 +17,7 @@ import importlib
 import logging
 import multiprocessing
 import multiprocessing.connection
+from multiprocessing.context import ForkProcess
 import os
 import random
 import time
@@ -168,7 +169,7 @@ def _unfulfilled_dependencies(task: Task, checker: CompletenessChecker) -> list[
     return missing
 
 
-class TaskProcess(_fork.Process):
+class TaskProcess(ForkProcess):
     """Runs one task; ``run()`` inline, or ``start()`` in a forked child."""
 
     # reporter attribute -> task attribute, set only while run() executes
