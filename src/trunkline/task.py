@@ -362,12 +362,15 @@ class Task(metaclass=Register):
         return result
 
     def _get_param_visibilities(self) -> dict[str, int]:
-        params = self._params()[1]
-        return {
-            name: params[name].visibility.serialize()
-            for name in self.param_kwargs
-            if params[name].visibility != ParameterVisibility.PRIVATE
-        }
+        cached = self.__dict__.get("_visibilities_cache")
+        if cached is None:
+            params = self._params()[1]
+            cached = self.__dict__["_visibilities_cache"] = {
+                name: params[name].visibility.serialize()
+                for name in self.param_kwargs
+                if params[name].visibility != ParameterVisibility.PRIVATE
+            }
+        return dict(cached)
 
     def clone(self, cls: type[Task] | None = None, **kwargs: Any) -> Task:
         """A task of ``cls`` (this class by default) with this task's shared parameters."""
