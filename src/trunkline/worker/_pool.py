@@ -120,9 +120,15 @@ class TaskProcessPool:
         member = self._busy.pop(task_id, None)
         if member is None:
             return None
+        # A process whose pipe closed is already on its way out: let it finish
+        # exiting, so its exit code is the one it chose.
+        member.process.join(timeout=1)
         if member.process.is_alive():
             TaskProcess.terminate_tree(member.process.pid)
-        member.process.join(timeout=10)
+            member.process.join(timeout=10)
+        if member.process.is_alive():
+            member.process.kill()
+            member.process.join(timeout=10)
         member.connection.close()
         return member.process.exitcode  # type: ignore[no-any-return]
 

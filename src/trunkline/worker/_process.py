@@ -20,6 +20,7 @@ import multiprocessing.connection
 from multiprocessing.context import ForkProcess
 import os
 import random
+import signal
 import time
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, Protocol
@@ -324,25 +325,27 @@ class TaskProcess(ForkProcess):
         """Terminate this process and every process it started."""
         self.terminate_tree(self.pid)
         self.join(timeout=10)
+        if self.is_alive():
+            self.kill()
+            self.join(timeout=10)
 
     @staticmethod
     def terminate_tree(pid: int | None) -> None:
-        """SIGTERM a process, give it 10 s, then kill it and everything it started."""
+        """SIGTERM a process and kill everything it started.
+
+        It does not wait for the process itself: its owner reaps it with
+        ``join()``, which is also what records the exit code.
+        """
         import psutil
 
         if pid is None:
             return
         try:
-            parent = psutil.Process(pid)
-            children = parent.children(recursive=True)
+            children = psutil.Process(pid).children(recursive=True)
         except psutil.NoSuchProcess:
             return
-        with contextlib.suppress(psutil.NoSuchProcess):
-            parent.terminate()
-            try:
-                parent.wait(timeout=10)
-            except psutil.TimeoutExpired:
-                parent.kill()
         for child in children:
             with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
