@@ -33,10 +33,12 @@ from trunkline.worker._errors import CompleteReturnValueError, InvalidDependency
 
 logger = logging.getLogger("luigi-interface")
 
-# A frontier goes to the thread pool once its serial checks have taken this long
-# and average more than _SLOW_MEAN_SECONDS each (local files average ~10 µs).
+# A frontier goes to the thread pool once at least _SLOW_MIN_CHECKS serial checks
+# have taken this long and average more than _SLOW_MEAN_SECONDS each (local files
+# average ~10 µs; a few checks, so one stall (GC, a busy CPU) does not decide it).
 _SLOW_TOTAL_SECONDS = 0.002
 _SLOW_MEAN_SECONDS = 0.0005
+_SLOW_MIN_CHECKS = 3
 
 
 @dataclass(slots=True, frozen=True)
@@ -85,7 +87,7 @@ class CompletenessChecker:
         for index, task in enumerate(tasks):
             results.append(self.check(task))
             remaining = len(tasks) - index - 1
-            if self._threads > 1 and remaining > 1:
+            if self._threads > 1 and remaining > 1 and index + 1 >= _SLOW_MIN_CHECKS:
                 elapsed = time.perf_counter() - started
                 if elapsed > _SLOW_TOTAL_SECONDS and elapsed / (index + 1) > _SLOW_MEAN_SECONDS:
                     results.extend(self._thread_pool().map(self.check, tasks[index + 1 :]))
