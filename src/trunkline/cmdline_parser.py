@@ -55,6 +55,25 @@ class _Parser(argparse.ArgumentParser):
         raise CommandLineError(f"trunkline: error: {message}")
 
 
+def _describe(param: Any) -> str:
+    """Help text: the description, the parameter's type, and its default if any."""
+    from trunkline.parameter import _no_value
+
+    parts = [param.description] if param.description else []
+    kind = type(param).__name__.removesuffix("Parameter") or "Str"
+    default = getattr(param, "_default", _no_value)
+    if default is _no_value:
+        parts.append(f"[{kind}, required]")
+    else:
+        try:
+            shown = param.serialize(param.normalize(default)) if default is not None else "None"
+        except Exception:  # a default that only makes sense at run time
+            shown = repr(default)
+        parts.append(f"[{kind}, default: {shown}]")
+    # argparse treats % as a format character
+    return " ".join(parts).replace("%", "%%")
+
+
 class _KnownArgsValues:
     """Gives parameters their ``--Family-param`` values from parsed arguments."""
 
@@ -116,7 +135,7 @@ class CmdlineParser:
         specs: list[tuple[str, str | None, dict[str, Any]]] = []
         for task_name, without_section, param_name, param in Register.get_all_params():
             shown = task_name == root_task or help_all or param.always_in_help
-            help_text = (param.description or "") if shown else argparse.SUPPRESS
+            help_text = _describe(param) if shown else argparse.SUPPRESS
             flag = param_name if without_section else f"{task_name}_{param_name}"
             kwargs = param._parser_kwargs(param_name, task_name)
             specs.append(("--" + flag.replace("_", "-"), help_text, kwargs))

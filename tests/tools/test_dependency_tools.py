@@ -70,6 +70,7 @@ def test_help_lists_the_task_parameters_with_their_descriptions(tmp_path: Path) 
     done = trunkline(tmp_path, "--module", "flow", "Report", "--help")
     assert done.returncode == 0
     assert "--size" in done.stdout and "how many files to report on" in done.stdout
+    assert "[Int, default: 2]" in done.stdout
     assert "--local-scheduler" in done.stdout
     assert "which raw file" not in done.stdout  # other tasks' flags only with --help-all
     everything = trunkline(tmp_path, "--module", "flow", "Report", "--help-all")
