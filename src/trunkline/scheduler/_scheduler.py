@@ -74,7 +74,7 @@ class Scheduler(QueriesMixin):
     ) -> None:
         self._config = config if config is not None else scheduler_config(**kwargs)
         self._clock = clock
-        self._state = State(clock, self._config)
+        self._state = State(clock, self._config, history=task_history_impl)
         self._resources: dict[str, int] = (
             dict(resources) if resources is not None else dict(get_config().getintdict("resources"))
         )

@@ -32,6 +32,7 @@ from typing import Any
 
 from trunkline.scheduler._records import RetryPolicy, TaskRecord, WorkerRecord
 from trunkline.scheduler.status import TaskStatus
+from trunkline.task_history import record_status_change
 
 _PENDING = TaskStatus.PENDING
 # Statuses a worker still waits for (Luigi counts FAILED: it will be retried).
@@ -46,9 +47,13 @@ class IllegalTransition(Exception):
 
 
 class State:
-    def __init__(self, clock: Callable[[], float], config: Any) -> None:
+    def __init__(self, clock: Callable[[], float], config: Any, history: Any = None) -> None:
         self.clock = clock
         self.config = config
+        # a trunkline.task_history.TaskHistory told of status changes, or None (off: no cost)
+        self.history = history
+        # the worker whose call is being served: a RUNNING history event records its host
+        self.serving_worker: WorkerRecord | None = None
         self.tasks: dict[str, TaskRecord] = {}
         self.workers: dict[str, WorkerRecord] = {}
         self.by_status: dict[TaskStatus, set[str]] = {status: set() for status in TaskStatus}
@@ -118,6 +123,7 @@ class State:
             heapq.heappush(self.worker_heap, (now + self.config.worker_disconnect_delay, worker_id))
         else:
             worker.last_active = now
+        self.serving_worker = worker
         return worker
 
     # -- dependencies --------------------------------------------------------------
@@ -253,6 +259,8 @@ class State:
                 if member is not None and member.status in _RUNNING_STATES:
                     member.expl = task.expl
                     self.set_status(member, new)
+        if self.history is not None and (new is not old or new is _PENDING):
+            self._record_history(task, new)
         if new is TaskStatus.FAILED and old is not TaskStatus.DISABLED:
             task.add_failure(now, task.retry_policy.disable_window)
             if task.has_excessive_failures(now):
@@ -269,6 +277,13 @@ class State:
         if new is TaskStatus.FAILED:
             task.retry = now + self.config.retry_delay
             heapq.heappush(self.retry_heap, (task.retry, task.id))
+
+    def _record_history(self, task: TaskRecord, new: TaskStatus) -> None:
+        # As Luigi: every PENDING report is an event, other statuses only when they change.
+        host = None
+        if new is TaskStatus.RUNNING and self.serving_worker is not None:
+            host = self.serving_worker.info.get("host")
+        record_status_change(self.history, task, new.value, host)
 
     def _leave(self, task: TaskRecord, old: TaskStatus) -> None:
         self.by_status[old].discard(task.id)
