@@ -241,3 +241,66 @@ class QueriesMixin:
             "taskModule": task.module,
             "taskFamily": task.family,
         }
+
+    def task_overview(
+        self,
+        status: str = "",
+        family: str = "",
+        search: str = "",
+        limit: int = 500,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """One answer for the visualiser's task list: counts by status (upstream
+        categories included), counts per family, and the first ``limit`` tasks
+        that pass the filters. ``status`` may be a task status or an upstream
+        status (``UPSTREAM_FAILED``...); ``search`` matches every word against the
+        task id and its shown name with parameters, case-insensitively."""
+        self.prune()
+        state = self._state
+        table: dict[str, str] = {}
+        counts: dict[str, int] = {s.value: 0 for s in TaskStatus}
+        counts.update({u.value: 0 for u in UpstreamStatus if u.value})
+        families: dict[str, dict[str, int]] = {}
+        terms = search.casefold().split()
+        matched: list[TaskRecord] = []
+        total = 0
+        for task in state.tasks.values():
+            statuses = [task.status.value]
+            if task.status is TaskStatus.PENDING:
+                # Luigi's categories: a pending task's most severe problem above
+                # it (a pending task without deps counts as missing input).
+                upstream = self._upstream_status(task.id, table)
+                if upstream:
+                    statuses.append(upstream)
+            for name in statuses:
+                counts[name] = counts.get(name, 0) + 1
+            per_family = families.setdefault(task.family, {})
+            for name in statuses:
+                per_family[name] = per_family.get(name, 0) + 1
+            if status and status not in statuses:
+                continue
+            if family and task.family != family:
+                continue
+            if terms:
+                haystack = f"{task.id} {task.pretty_id}".casefold()
+                if not all(term in haystack for term in terms):
+                    continue
+            total += 1
+            if len(matched) < limit:
+                matched.append(task)
+        matched.sort(key=lambda t: (-(t.updated or 0.0), t.id))
+        return {
+            "counts": counts,
+            "families": families,
+            "total": len(state.tasks),
+            "matching": total,
+            "tasks": [
+                {
+                    "task_id": t.id,
+                    **self._serialize_task(t.id, include_deps=False),
+                    # why a pending task waits; a leaf's "missing input" is its own
+                    "upstream_status": table.get(t.id, "") if t.status is TaskStatus.PENDING and t.deps else "",
+                }
+                for t in matched
+            ],
+        }

@@ -45,7 +45,9 @@ def app(scheduler: Any, auth_token: str | None = None, read_only_open: bool = Tr
     token = auth_token if auth_token is not None else get_config().get("scheduler", "auth_token", "")
     api_kwargs = {"scheduler": scheduler, "auth_token": token or "", "read_only_open": read_only_open}
     handlers: list[Any] = [(r"/api/(.*)", RPCHandler, api_kwargs)]
-    visualiser = _extra_handlers({"scheduler": scheduler, **settings})
+    visualiser = _extra_handlers(
+        {"scheduler": scheduler, "auth_token": token or "", "read_only_open": read_only_open}
+    )
     handlers.extend(visualiser)
     if not any(spec[0] in ("/", r"/") for spec in visualiser):
         handlers.append((r"/", RootHandler))
