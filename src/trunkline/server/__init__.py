@@ -19,8 +19,10 @@ import tornado.web
 
 from trunkline.configuration import get_config
 from trunkline.scheduler import MemoryStore, Scheduler, SqliteStore
+from trunkline.scheduler.config import scheduler as scheduler_config
 from trunkline.server._api import RootHandler, RPCHandler
 from trunkline.server._cli import check_pidfile, daemonize, default_state_path, install_stop_signals, parse_args
+from trunkline.server._history import history_handlers
 
 logger = logging.getLogger("luigi.server")
 
@@ -40,11 +42,15 @@ def _extra_handlers(settings: dict[str, Any]) -> list[Any]:
     return list(visualiser_handlers(**settings))
 
 
-def app(scheduler: Any, auth_token: str | None = None, read_only_open: bool = True, **settings: Any) -> tornado.web.Application:
-    """The scheduler's web application; ``scheduler`` is any object with its methods."""
+def app(
+    scheduler: Any, auth_token: str | None = None, read_only_open: bool = True, task_history: Any = None, **settings: Any
+) -> tornado.web.Application:
+    """The scheduler's web application; ``scheduler`` is any object with its methods.
+    ``task_history`` (default: the scheduler's ``task_history``, if any) feeds /history."""
     token = auth_token if auth_token is not None else get_config().get("scheduler", "auth_token", "")
     api_kwargs = {"scheduler": scheduler, "auth_token": token or "", "read_only_open": read_only_open}
     handlers: list[Any] = [(r"/api/(.*)", RPCHandler, api_kwargs)]
+    handlers.extend(history_handlers(scheduler, task_history or getattr(scheduler, "task_history", None)))
     visualiser = _extra_handlers(
         {"scheduler": scheduler, "auth_token": token or "", "read_only_open": read_only_open}
     )
@@ -64,10 +70,15 @@ def run(
     read_only_open: bool = True,
 ) -> None:
     """Serve the scheduler until SIGTERM/SIGINT; the state is saved as it changes."""
+    task_history = None
     if scheduler is None:
         store = SqliteStore(state_path) if state_path else MemoryStore()
-        scheduler = Scheduler(store=store)
-    application = app(scheduler, auth_token=auth_token, read_only_open=read_only_open)
+        if scheduler_config().record_task_history:
+            from trunkline.db_task_history import DbTaskHistory  # [task_history] db_connection
+
+            task_history = DbTaskHistory()
+        scheduler = Scheduler(store=store, task_history_impl=task_history)
+    application = app(scheduler, auth_token=auth_token, read_only_open=read_only_open, task_history=task_history)
     server = tornado.httpserver.HTTPServer(application, max_body_size=MAX_BODY_BYTES)
     if unix_socket:
         server.add_socket(tornado.netutil.bind_unix_socket(unix_socket))
@@ -90,6 +101,8 @@ def run(
         server.stop()
         if hasattr(scheduler, "close"):
             scheduler.close()
+        if task_history is not None:
+            task_history.close()
         logger.info("Scheduler stopped")
 
 
