@@ -8,10 +8,12 @@ print a task's dependencies.
 
 from __future__ import annotations
 
+import configparser
 import sys
 from collections.abc import Sequence
 
 from trunkline.cmdline_parser import CommandLineError
+from trunkline.configuration import get_config
 from trunkline.parameter import ParameterException
 from trunkline.task_register import TaskClassException
 
@@ -31,12 +33,12 @@ def trunkline_run(argv: Sequence[str] | None = None) -> None:
     from trunkline.retcodes import run_with_retcodes
 
     try:
+        # Read the files first: a malformed one is reported as itself, once.
+        get_config()
         run_with_retcodes(args)
     except CommandLineError as exc:
         _fail(exc.message)
-    except TaskClassException as exc:
-        _fail(f"trunkline: error: {exc}")
-    except ParameterException as exc:
+    except (TaskClassException, ParameterException, configparser.Error) as exc:
         _fail(f"trunkline: error: {exc}")
 
 

@@ -29,9 +29,16 @@ class CommandLineError(SystemExit):
     def __init__(self, message: str) -> None:
         super().__init__(2)
         self.message = message
+        self._reported = False
 
     def __str__(self) -> str:
         return self.message
+
+    def report(self) -> None:
+        """Print the message on stderr, once: Python prints nothing for an exit code."""
+        if not self._reported:
+            self._reported = True
+            print(self.message, file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -144,9 +151,9 @@ class CmdlineParser:
                 specs.append(("--" + param_name.replace("_", "-"), help_text, local))
         parser = _Parser([flag for flag, _, _ in specs])
         parser.add_argument("root_task", nargs="?", metavar="Required root task", help="Task family to run")
-        for flag, help_text, kwargs in specs:
+        for spec_flag, spec_help, kwargs in specs:
             with contextlib.suppress(argparse.ArgumentError):  # a flag defined twice keeps the first
-                parser.add_argument(flag, help=help_text, **kwargs)
+                parser.add_argument(spec_flag, help=spec_help, **kwargs)
         return parser
 
     @staticmethod
@@ -162,6 +169,31 @@ class CmdlineParser:
                         "(is it on PYTHONPATH, or in the current directory?)"
                     ) from exc
                 raise
+
+    def check_values(self, *config_classes: type[Task]) -> None:
+        """Parse every value these ``Config`` classes read, from flags and files.
+
+        A bad value then stops the run at once with one line naming the flag
+        (or the configuration key) instead of failing deep inside it.
+        """
+        for config_cls in config_classes:
+            family = config_cls.get_task_family()
+            for name, param in config_cls.get_params():
+                raw = getattr(self.known_args, f"{family}_{name}", None)
+                try:
+                    param.task_value(family, name)
+                except Exception as exc:
+                    if raw:
+                        # a property (truthy) on Task; classes like core set it to False
+                        bare = config_cls.use_cmdline_section is False
+                        dashed = name if bare else f"{family}_{name}"
+                        where = f"--{dashed.replace('_', '-')} {raw!r}"
+                    else:
+                        where = f"[{family}] {name} in the configuration"
+                    raise CommandLineError(
+                        f"trunkline: error: {where}: not a valid value for {family}.{name} "
+                        f"({type(param).__name__}): {exc}"
+                    ) from exc
 
     def get_task_obj(self) -> Task:
         return self._get_task_cls()(**self._get_task_kwargs())

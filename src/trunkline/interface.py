@@ -13,6 +13,7 @@ from typing import Any
 
 from trunkline import lock, rpc, scheduler, worker
 from trunkline.cmdline_parser import CmdlineParser, CommandLineError
+from trunkline.configuration import get_config
 from trunkline.execution_summary import LuigiRunResult
 from trunkline.lock import PidLockAlreadyTakenExit
 from trunkline.parameter import (
@@ -33,7 +34,11 @@ def _core_alias(name: str) -> dict[str, str]:
 
 
 class core(Config):  # noqa: N801 - the class name is the config section name
-    """The ``[core]`` section; its parameters are bare flags (``--workers``)."""
+    """The ``[core]`` section; its parameters are bare flags (``--workers``).
+
+    The flags a cron job needs are ``always_in_help``, so plain ``--help``
+    lists them (Luigi's shows only four); ``--help-all`` shows the rest.
+    """
 
     use_cmdline_section = False
     ignore_unconsumed = {"autoload_range", "no_configure_logging"}
@@ -45,32 +50,46 @@ class core(Config):  # noqa: N801 - the class name is the config section name
         default="localhost",
         description="Host of the central scheduler",
         config_path=_core_alias("default-scheduler-host"),
+        always_in_help=True,
     )
     scheduler_port = IntParameter(
         default=8082,
         description="Port of the central scheduler",
         config_path=_core_alias("default-scheduler-port"),
+        always_in_help=True,
     )
     scheduler_url = Parameter(
         default="",
         description="Full URL of the central scheduler (overrides host and port)",
         config_path=_core_alias("default-scheduler-url"),
+        always_in_help=True,
     )
-    lock_size = IntParameter(default=1, description="How many processes may run the same command")
-    no_lock = BoolParameter(default=False, description="Ignore if the same command is already running")
+    lock_size = IntParameter(
+        default=1, description="How many processes may run the same command", always_in_help=True
+    )
+    no_lock = BoolParameter(
+        default=False, description="Ignore if the same command is already running", always_in_help=True
+    )
     lock_pid_dir = Parameter(
         default=os.path.join(tempfile.gettempdir(), "luigi"),
         description="Directory holding the process lock's pid files",
+        always_in_help=True,
     )
     take_lock = BoolParameter(
-        default=False, description="Tell a running copy of this command to stop asking for work"
+        default=False,
+        description="Tell a running copy of this command to stop asking for work, and run",
+        always_in_help=True,
     )
-    workers = IntParameter(default=1, description="How many tasks to run in parallel")
-    logging_conf_file = Parameter(default="", description="A logging configuration file")
+    workers = IntParameter(default=1, description="How many tasks to run in parallel", always_in_help=True)
+    logging_conf_file = Parameter(
+        default="", description="A logging configuration file (logging.config.fileConfig format)",
+        always_in_help=True,
+    )
     log_level = ChoiceParameter(
         default="DEBUG",
         choices=["NOTSET", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
         description="Log level when no logging configuration file is given",
+        always_in_help=True,
     )
     module = Parameter(default="", description="Module to import the task from", always_in_help=True)
     parallel_scheduling = BoolParameter(
@@ -150,7 +169,11 @@ def run(*args: Any, **kwargs: Any) -> Any:
     Returns True when scheduling succeeded, or a ``LuigiRunResult`` with
     ``detailed_summary=True``.
     """
-    result = _run(*args, **kwargs)
+    try:
+        result = _run(*args, **kwargs)
+    except CommandLineError as exc:
+        exc.report()  # `python my_module.py --bad-flag` must say what was wrong
+        raise
     return result if kwargs.get("detailed_summary") else result.scheduling_succeeded
 
 
@@ -174,7 +197,11 @@ def _run(
         args.insert(0, main_task_cls.get_task_family())
     if local_scheduler:
         args.append("--local-scheduler")
+    # Read the configuration first, so a malformed file is reported as itself
+    # rather than as a bad default of whichever parameter looked first.
+    get_config()
     with CmdlineParser.global_instance(args) as parser:
+        parser.check_values(core)
         return _schedule_and_run([_root_task(parser)], worker_scheduler_factory)
 
 

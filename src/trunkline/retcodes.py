@@ -7,17 +7,20 @@ the root task did not complete, which gives ``not_run``.
 
 from __future__ import annotations
 
+import configparser
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
 from trunkline import execution_summary, interface
 from trunkline.cmdline_parser import CmdlineParser, CommandLineError
 from trunkline.lock import PidLockAlreadyTakenExit
-from trunkline.parameter import IntParameter
+from trunkline.parameter import IntParameter, ParameterException
 from trunkline.rpc import RPCError
-from trunkline.setup_logging import InterfaceLogging
+from trunkline.setup_logging import InterfaceLogging, LoggingConfigError
 from trunkline.task import Config
+from trunkline.task_register import TaskClassException
 
 logger = logging.getLogger("luigi-interface")
 
@@ -35,17 +38,34 @@ class retcode(Config):  # noqa: N801 - the class name is the config section name
     )
 
 
+def _unhandled_exception_code() -> int:
+    """``[retcode] unhandled_exception`` from the files alone, for when the command line cannot be parsed."""
+    try:
+        return int(retcode().unhandled_exception)
+    except Exception:
+        return int(retcode.unhandled_exception._default)
+
+
 def run_with_retcodes(argv: Sequence[str]) -> None:
     """Run a command line and exit the process with the configured code."""
     argv = list(argv)
-    with CmdlineParser.global_instance(argv):
-        codes = retcode()
+    try:
+        with CmdlineParser.global_instance(argv) as parser:
+            parser.check_values(retcode)
+            codes = retcode()
+    except (CommandLineError, TaskClassException, ParameterException, configparser.Error):
+        raise  # one clear line, printed by the command
+    except Exception:  # importing the --module failed: the traceback is the user's bug
+        traceback.print_exc()
+        sys.exit(_unhandled_exception_code())
     try:
         worker = interface._run(argv).worker
     except PidLockAlreadyTakenExit:
         sys.exit(codes.already_running)
     except CommandLineError:
-        raise  # one clear line, printed by the command
+        raise
+    except LoggingConfigError as exc:
+        raise CommandLineError(f"trunkline: error: {exc}") from exc
     except RPCError as exc:
         print(f"trunkline: error: {exc}", file=sys.stderr)
         sys.exit(codes.unhandled_exception)

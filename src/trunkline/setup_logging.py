@@ -17,7 +17,7 @@ from trunkline.configuration import get_config
 
 
 class LoggingConfigError(OSError):
-    """The logging configuration file named on the command line does not exist."""
+    """The logging configuration file (``--logging-conf-file``) is missing or unusable."""
 
 
 class BaseLogging:
@@ -87,9 +87,25 @@ class _CurrentStderr:
 def _check_exists(path: str) -> str:
     if not os.path.exists(path):
         raise LoggingConfigError(
-            f"Error: Unable to locate specified logging configuration file! ({path})"
+            f"Unable to locate specified logging configuration file {os.path.abspath(path)} "
+            "(from --logging-conf-file or [core] logging_conf_file); give the path of an "
+            "existing logging.config.fileConfig file, or leave it out for the default logging"
         )
     return path
+
+
+def _apply_file_config(path: str, disable_existing_loggers: bool) -> None:
+    try:
+        logging.config.fileConfig(_check_exists(path), disable_existing_loggers=disable_existing_loggers)
+    except LoggingConfigError:
+        raise
+    except Exception as exc:  # fileConfig raises KeyError, ValueError, configparser errors...
+        reason = f"no {exc} entry" if isinstance(exc, KeyError) else " ".join(str(exc).split())
+        raise LoggingConfigError(
+            f"Cannot use logging configuration file {os.path.abspath(path)}: {reason} "
+            "(it must be in logging.config.fileConfig format, with [loggers], [handlers] "
+            "and [formatters] sections)"
+        ) from exc
 
 
 class InterfaceLogging(BaseLogging):
@@ -102,7 +118,7 @@ class InterfaceLogging(BaseLogging):
         conf_file = getattr(opts, "logging_conf_file", "") if opts is not None else ""
         if not conf_file:
             return False
-        logging.config.fileConfig(_check_exists(conf_file), disable_existing_loggers=False)
+        _apply_file_config(conf_file, disable_existing_loggers=False)
         return True
 
     @classmethod
@@ -146,7 +162,7 @@ class DaemonLogging(BaseLogging):
         conf_file = get_config().get("core", "logging_conf_file", None)
         if conf_file is None:
             return False
-        logging.config.fileConfig(_check_exists(conf_file))
+        _apply_file_config(conf_file, disable_existing_loggers=True)
         return True
 
     @classmethod

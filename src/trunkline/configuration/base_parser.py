@@ -24,7 +24,10 @@ class BaseParser:
     @classmethod
     def add_config_path(cls, path: str) -> None:
         cls._config_paths.append(path)
-        cls.reload()
+        # Not read yet: the first use reads every path, so a bad file named by
+        # LUIGI_CONFIG_PATH fails there (reported cleanly), not at import.
+        if cls._instance is not None:
+            cls.reload()
 
     @classmethod
     def reload(cls) -> Any:

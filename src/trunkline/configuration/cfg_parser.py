@@ -9,6 +9,7 @@ file and the line.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import os
 import re
@@ -87,6 +88,38 @@ class CombinedInterpolation(Interpolation):
 _NO_DEFAULT = object()
 
 
+def _shown_line(text: str) -> str:
+    """configparser reports a bad line as its repr; show the line itself."""
+    try:
+        return repr(str(ast.literal_eval(text)).strip())
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _describe_read_error(path: str, exc: Exception) -> str:
+    """One line saying which file, which line, and what is wrong there."""
+    prefix = f"Cannot parse configuration file {path}"
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        if exc.line.lstrip().startswith("["):
+            return f"{prefix}, line {exc.lineno}: {exc.line.strip()!r} is not a [section] header (missing ']'?)"
+        return (
+            f"{prefix}, line {exc.lineno}: {exc.line.strip()!r} comes before any [section] header "
+            "(put it under a section such as [core])"
+        )
+    if isinstance(exc, configparser.ParsingError):
+        lineno, text = exc.errors[0] if exc.errors else (None, "")
+        return f"{prefix}, line {lineno}: {_shown_line(text)} is neither a [section] header nor a 'key = value' line"
+    if isinstance(exc, configparser.DuplicateOptionError):
+        return f"{prefix}, line {exc.lineno}: option {exc.option!r} appears twice in section [{exc.section}]"
+    if isinstance(exc, configparser.DuplicateSectionError):
+        return f"{prefix}, line {exc.lineno}: section [{exc.section}] appears twice"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{prefix}: it is not UTF-8 text ({exc.reason} at byte {exc.start})"
+    line = getattr(exc, "lineno", None)
+    where = f"{prefix}, line {line}" if line else prefix
+    return f"{where}: {exc}"
+
+
 class LuigiConfigParser(BaseParser, ConfigParser):
     NO_DEFAULT = _NO_DEFAULT
     enabled = True
@@ -110,16 +143,8 @@ class LuigiConfigParser(BaseParser, ConfigParser):
                 continue
             try:
                 read_ok.extend(super().read(path, encoding=encoding))
-            except configparser.ParsingError as exc:
-                lineno, text = exc.errors[0] if exc.errors else (None, "")
-                raise ConfigFileError(
-                    f"Cannot parse configuration file {path}, line {lineno}: {text.strip()!r} is neither "
-                    "a [section] header nor a 'key = value' line"
-                ) from exc
-            except configparser.Error as exc:
-                line = getattr(exc, "lineno", None)
-                where = f"{path}, line {line}" if line else str(path)
-                raise ConfigFileError(f"Cannot parse configuration file {where}: {exc}") from exc
+            except (configparser.Error, UnicodeDecodeError, OSError) as exc:
+                raise ConfigFileError(_describe_read_error(os.path.abspath(path), exc)) from exc
         return read_ok
 
     @classmethod
