@@ -60,6 +60,7 @@ WRITE_METHODS = frozenset(
         "update_metrics_task_started",
         "update_resource",
         "update_resources",
+        "work_cycle",  # trunkline's reports-in, leases-out call (scheduler/_leasing.py)
     }
 )
 

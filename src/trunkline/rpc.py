@@ -48,6 +48,9 @@ def _transport_for(url: str) -> tuple[str, httpx.HTTPTransport | None]:
 class RemoteScheduler:
     """A scheduler reached over HTTP; has the same methods as ``Scheduler``."""
 
+    # Each call is a network round trip: the worker batches what it can (work_cycle, add_tasks).
+    round_trips_are_costly = True
+
     def __init__(self, url: str = "http://localhost:8082/", connect_timeout: float | None = None) -> None:
         config = get_config()
         self._url = url.rstrip("/")
@@ -135,6 +138,12 @@ class RemoteScheduler:
         if "add_tasks" in self._unsupported:
             raise NotImplementedError("the scheduler has no add_tasks")
         return self._call("add_tasks", {"worker": worker, "tasks": tasks})
+
+    def work_cycle(self, **kwargs: Any) -> Any:
+        """trunkline's reports-in, leases-out call; NotImplementedError against a plain luigid."""
+        if "work_cycle" in self._unsupported:
+            raise NotImplementedError("the scheduler has no work_cycle")
+        return self._call("work_cycle", kwargs)
 
     def add_task_batcher(self, **kwargs: Any) -> Any:
         return self._call("add_task_batcher", kwargs)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from trunkline.configuration import get_config
+from trunkline.scheduler._leasing import MAX_SHARERS, check_work_cycle_arguments, share
 from trunkline.scheduler._queries import QueriesMixin
 from trunkline.scheduler._records import RetryPolicy, TaskRecord, WorkerRecord
 from trunkline.scheduler._state import State
@@ -187,19 +188,23 @@ class Scheduler(QueriesMixin):
     def add_tasks(self, worker: str, tasks: list[dict[str, Any]], **kwargs: Any) -> None:
         """trunkline's batched ``add_task``: the same as one call per item."""
         for item in tasks:
-            item = dict(item)
-            item.pop("worker", None)
-            self._add_task(
-                item.pop("task_id", None), item.pop("status", TaskStatus.PENDING.value),
-                item.pop("runnable", True), item.pop("deps", None), item.pop("new_deps", None),
-                item.pop("expl", None), item.pop("resources", None), item.pop("priority", 0),
-                item.pop("family", ""), item.pop("module", None), item.pop("params", None),
-                item.pop("param_visibilities", None), item.pop("accepts_messages", False),
-                item.pop("assistant", False), item.pop("tracking_url", None), worker,
-                item.pop("batchable", None), item.pop("batch_id", None),
-                item.pop("retry_policy_dict", None), item.pop("owners", None),
-            )
+            self._add_task_from(worker, item)
         self._persist()
+
+    def _add_task_from(self, worker: str, arguments: dict[str, Any]) -> None:
+        """``add_task`` with its keyword arguments in a dict, for ``worker``."""
+        item = dict(arguments)
+        item.pop("worker", None)
+        self._add_task(
+            item.pop("task_id", None), item.pop("status", TaskStatus.PENDING.value),
+            item.pop("runnable", True), item.pop("deps", None), item.pop("new_deps", None),
+            item.pop("expl", None), item.pop("resources", None), item.pop("priority", 0),
+            item.pop("family", ""), item.pop("module", None), item.pop("params", None),
+            item.pop("param_visibilities", None), item.pop("accepts_messages", False),
+            item.pop("assistant", False), item.pop("tracking_url", None), worker,
+            item.pop("batchable", None), item.pop("batch_id", None),
+            item.pop("retry_policy_dict", None), item.pop("owners", None),
+        )
 
     def _add_task(
         self,
@@ -338,10 +343,11 @@ class Scheduler(QueriesMixin):
             "worker_state": WorkerState.DISABLED.value if worker.disabled else WorkerState.ACTIVE.value,
         }
 
-    def _fits(self, task: TaskRecord) -> bool:
+    def _fits(self, task: TaskRecord, also_taken: dict[str, int] | None = None) -> bool:
         used = self._state.used_resources
+        extra = also_taken or {}
         return all(
-            used.get(name, 0) + amount <= self._resources.get(name, 1)
+            used.get(name, 0) + extra.get(name, 0) + amount <= self._resources.get(name, 1)
             for name, amount in task.resources.items()
         )
 
@@ -470,6 +476,138 @@ class Scheduler(QueriesMixin):
             batch_task_ids=ids,
         )
         return reply
+
+    # -- trunkline's work cycle: reports in, leases out (see _leasing) ------------------------
+    def work_cycle(
+        self,
+        worker: str | None = None,
+        host: str | None = None,
+        reports: list[dict[str, Any]] | None = None,
+        want: int = 1,
+        assistant: bool = False,
+        current_tasks: list[str] | None = None,
+        release: list[str] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Apply a worker's reports in order, give back its ``release``d leases, then
+        lease it up to ``want`` runnable tasks (each RUNNING for it, as get_work does).
+
+        The answer carries get_work's counts and ``running_tasks``, plus ``tasks``
+        (the leases, best first) and ``lease_seconds`` (how long an unstarted
+        lease stays the worker's to start).
+        """
+        check_work_cycle_arguments(worker, host, reports, want, assistant, current_tasks, release)
+        assert worker is not None
+        if self._config.prune_on_get_work:
+            self.prune()
+        record = self._touch_worker(worker, host=host)
+        assert record is not None
+        for report in reports or ():
+            self._add_task_from(worker, report)
+        for task_id in release or ():
+            self._release(worker, task_id)
+        if record.batchers and want > 0:
+            # Batches are built per get_work; a batching worker takes one at a time.
+            reply = self.get_work(host=host, assistant=assistant, current_tasks=current_tasks, worker=worker)
+            reply["tasks"] = [self._lease_entry(self._state.tasks[reply["task_id"]])] if reply["task_id"] else []
+            reply["lease_seconds"] = self._lease_seconds()
+            self._persist()
+            return reply
+        if assistant:
+            record.assistant = True
+        reply = self._counts(record)
+        reply["tasks"] = []
+        reply["lease_seconds"] = self._lease_seconds()
+        if record.disabled:
+            self._persist()
+            return reply
+        leased = self._forgotten_leases(worker, current_tasks)
+        limit = min(want, max(1, self._config.lease_max_tasks)) - len(leased)
+        if limit > 0 and not self._paused:
+            leased.extend(self._lease(record, assistant, limit))
+        self._persist()
+        if not leased:
+            # What runs elsewhere matters to a worker given nothing (its summary
+            # names the other workers); with leases it would only add bytes.
+            reply["running_tasks"] = self._running_tasks_for(record.id, assistant)
+        reply["tasks"] = [self._lease_entry(task) for task in leased]
+        return reply
+
+    def _lease_seconds(self) -> float:
+        return float(self._config.worker_disconnect_delay) / 2
+
+    @staticmethod
+    def _lease_entry(task: TaskRecord) -> dict[str, Any]:
+        return {"task_id": task.id, "task_family": task.family, "task_module": task.module, "task_params": task.params}
+
+    def _release(self, worker_id: str, task_id: str) -> None:
+        """A lease the worker will not start goes back to the ready queue."""
+        task = self._state.tasks.get(task_id)
+        if task is not None and task.status is TaskStatus.RUNNING and task.worker_running == worker_id:
+            self._state.set_status(task, TaskStatus.PENDING)
+
+    def _forgotten_leases(self, worker_id: str, current_tasks: list[str] | None) -> list[TaskRecord]:
+        """Tasks RUNNING for the worker that it does not hold (e.g. an answer lost
+        to a scheduler restart): they are its leases again."""
+        if current_tasks is None:
+            return []
+        held = set(current_tasks)
+        found = []
+        for task_id in self._state.running:
+            task = self._state.tasks[task_id]
+            if task.worker_running == worker_id and task.status is TaskStatus.RUNNING and task_id not in held:
+                found.append(task)
+        return found
+
+    def _sharers(self, record: WorkerRecord) -> int:
+        """Live workers that may want the same ready tasks: contacted us within the
+        disconnect delay, not disabled, with pending work (the caller counts)."""
+        horizon = self._clock() - self._config.worker_disconnect_delay
+        count = 1
+        for other in self._state.workers.values():
+            if other is not record and not other.disabled and other.n_pending > 0 and other.last_active >= horizon:
+                count += 1
+                if count >= MAX_SHARERS:
+                    break
+        return count
+
+    def _lease(self, record: WorkerRecord, assistant: bool, limit: int) -> list[TaskRecord]:
+        """Take the best ready tasks that fit, keep this worker's share, mark them RUNNING."""
+        state = self._state
+        heap = state.ready_for_assistants if assistant else state.ready.get(record.id)
+        if not heap:
+            return []
+        sharers = self._sharers(record)
+        wanted = limit * sharers
+        found: list[tuple[Any, TaskRecord]] = []
+        postponed = []
+        seen: set[str] = set()
+        tentative: dict[str, int] = {}
+        while heap and len(found) < wanted:
+            entry = heapq.heappop(heap)
+            task = state.entry_is_current(entry, None if assistant else record.id)
+            if task is None or task.id in seen:
+                continue
+            seen.add(task.id)
+            if not self._fits(task, tentative):
+                postponed.append(entry)
+                continue
+            for name, amount in task.resources.items():
+                tentative[name] = tentative.get(name, 0) + amount
+            found.append((entry, task))
+        keep = share(len(found), sharers, limit)
+        for entry, _ in found[keep:]:
+            heapq.heappush(heap, entry)
+        for entry in postponed:
+            heapq.heappush(heap, entry)
+        now = self._clock()
+        leased = []
+        for _, task in found[:keep]:
+            state.set_status(task, TaskStatus.RUNNING)
+            task.worker_running = record.id
+            task.time_running = now
+            leased.append(task)
+        return leased
 
     # -- time passing ---------------------------------------------------------------------
     def prune(self) -> None:

@@ -27,3 +27,5 @@ class scheduler(Config):  # noqa: N801 - the class name is the config section na
     stable_done_cooldown_secs = IntParameter(default=10)
     # trunkline: a shared secret every mutating API call must carry (empty: no auth).
     auth_token = Parameter(default="", significant=False)
+    # trunkline: the most tasks one work_cycle call leases to one worker (1 behaves like get_work).
+    lease_max_tasks = IntParameter(default=100)

@@ -58,6 +58,10 @@ WORKER_STATE_ACTIVE = "active"
 WORKER_STATE_DISABLED = "disabled"
 # Registrations are sent to the scheduler in batches of this many tasks.
 _ADD_TASK_BATCH = 500
+# Leasing (a remote trunkline scheduler, see scheduler/_leasing.py): ask for
+# about this many seconds of work per round trip, and never more tasks than this.
+_LEASE_TARGET_SECONDS = 0.5
+_LEASE_MAX_WANT = 500
 
 
 @dataclass(slots=True)
@@ -199,6 +203,17 @@ class Worker:
         self._keep_alive_thread: KeepAliveThread | None = None
         self._previous_sigusr1: Any = None
 
+        # Leasing: with a scheduler across the network, one work_cycle call sends
+        # the results of the tasks run since the last one and leases the next few.
+        self._leasing = bool(getattr(self._scheduler, "round_trips_are_costly", False))
+        self._leases: collections.deque[str] = collections.deque()
+        self._lease_deadline = 0.0
+        self._last_reply = GetWorkResponse(None, [], 0, 0, 0, WORKER_STATE_ACTIVE)
+        self._unsent_reports: list[dict[str, Any]] = []
+        self._oldest_unsent = 0.0
+        self._started_at: dict[str, float] = {}
+        self._mean_task_seconds: float | None = None
+
         # Runnable tasks this worker registered and has not finished: the progress line.
         self._to_run: set[str] = set()
         self._finished = Counts()
@@ -229,7 +244,7 @@ class Worker:
     # -- context manager -------------------------------------------------------
     def __enter__(self) -> Worker:
         self._keep_alive_thread = KeepAliveThread(
-            lambda: self._call_scheduler("ping", {"worker": self._id}),
+            self._beat,
             self._config.ping_interval,
             self._handle_rpc_message,
         )
@@ -291,7 +306,16 @@ class Worker:
             self._flush_registrations()
 
     def _flush_registrations(self) -> None:
-        batch, self._pending_registrations = self._pending_registrations, []
+        with self._scheduler_lock:
+            # Results not yet sent go first, so the scheduler sees everything in order.
+            batch, self._pending_registrations = self._take_unsent_reports() + self._pending_registrations, []
+            try:
+                self._send_registrations(batch)
+            except BaseException:
+                self._unsent_reports[:0] = batch
+                raise
+
+    def _send_registrations(self, batch: list[dict[str, Any]]) -> None:
         if not batch:
             return
         if self._scheduler_has_add_tasks:
@@ -464,6 +488,7 @@ class Worker:
         try:
             return self._run_until_idle()
         finally:
+            self._end_leases()
             self._progress.stop()
             self._progress = None
 
@@ -492,6 +517,14 @@ class Worker:
     def _get_work(self) -> GetWorkResponse:
         if self._stop_requesting_work:
             return GetWorkResponse(None, [], 0, 0, 0, WORKER_STATE_DISABLED)
+        if self._leasing and self.worker_processes > 0:
+            try:
+                return self._next_lease()
+            except NotImplementedError:
+                # A scheduler without work_cycle (a real luigid): Luigi's calls from now on.
+                logger.debug("The scheduler has no work_cycle; using get_work and add_task")
+                self._leasing = False
+                self._flush_registrations()
         if self.worker_processes > 0:
             response = self._call_scheduler(
                 "get_work",
@@ -507,22 +540,7 @@ class Worker:
         running_tasks = response.get("running_tasks", [])
         task_id = self._task_id_from(response)
         self._get_work_response_history.append({"task_id": task_id, "running_tasks": running_tasks})
-        if task_id is not None and task_id not in self._scheduled_tasks:
-            logger.info("Did not schedule %s, will load it dynamically", task_id)
-            try:
-                self._scheduled_tasks[task_id] = load_task(
-                    response.get("task_module"), response["task_family"], response["task_params"]
-                )
-            except TaskClassException as exc:
-                self._handle_task_load_error(exc, [task_id])
-                task_id = None
-                self.run_succeeded = False
-        if task_id is not None and "batch_task_ids" in response:
-            self._batch_running_tasks[task_id] = [
-                self._scheduled_tasks[member]
-                for member in response["batch_task_ids"]
-                if member in self._scheduled_tasks
-            ]
+        task_id = self._known_task(task_id, response)
         return GetWorkResponse(
             task_id=task_id,
             running_tasks=running_tasks,
@@ -531,6 +549,144 @@ class Worker:
             n_pending_last_scheduled=response.get("n_pending_last_scheduled", 0),
             worker_state=response.get("worker_state", WORKER_STATE_ACTIVE),
         )
+
+    def _known_task(self, task_id: str | None, response: dict[str, Any]) -> str | None:
+        """The task handed out, loaded if this worker did not schedule it (None if it cannot be)."""
+        if task_id is not None and task_id not in self._scheduled_tasks:
+            logger.info("Did not schedule %s, will load it dynamically", task_id)
+            try:
+                self._scheduled_tasks[task_id] = load_task(
+                    response.get("task_module"), response["task_family"], response["task_params"]
+                )
+            except TaskClassException as exc:
+                self._handle_task_load_error(exc, [task_id])
+                self.run_succeeded = False
+                return None
+        if task_id is not None and "batch_task_ids" in response:
+            self._batch_running_tasks[task_id] = [
+                self._scheduled_tasks[member]
+                for member in response["batch_task_ids"]
+                if member in self._scheduled_tasks
+            ]
+        return task_id
+
+    # -- leasing: one round trip sends results and brings the next tasks ----------------
+    def _next_lease(self) -> GetWorkResponse:
+        """The next leased task to start, asking the scheduler when none is held."""
+        if self._leases and time.monotonic() > self._lease_deadline:
+            # Held unstarted too long: the scheduler may think this worker gone and
+            # have given them away. Ask again; it hands back those still ours.
+            logger.info("Dropping %d leases held past their time; asking the scheduler again", len(self._leases))
+            self._leases.clear()
+        if not self._leases:
+            self._work_cycle(self._lease_size())
+        if not self._leases:
+            return self._last_reply
+        reply = self._last_reply
+        return GetWorkResponse(
+            self._leases.popleft(),
+            reply.running_tasks,
+            reply.n_pending_tasks,
+            reply.n_unique_pending,
+            reply.n_pending_last_scheduled,
+            reply.worker_state,
+        )
+
+    def _lease_size(self) -> int:
+        """About _LEASE_TARGET_SECONDS of work at the pace tasks have run so far (the
+        first lease learns the pace), so slow tasks are not held from other workers."""
+        slots = max(1, self.worker_processes)
+        if self._mean_task_seconds is None:
+            return slots
+        fits = int(_LEASE_TARGET_SECONDS * slots / max(self._mean_task_seconds, 1e-6))
+        return max(slots, min(_LEASE_MAX_WANT, fits))
+
+    def _note_task_time(self, task_id: str) -> None:
+        started = self._started_at.pop(task_id, None)
+        if started is None:
+            return
+        seconds = time.monotonic() - started
+        previous = self._mean_task_seconds
+        self._mean_task_seconds = seconds if previous is None else 0.8 * previous + 0.2 * seconds
+
+    def _work_cycle(self, want: int, release: list[str] | None = None) -> None:
+        """Send unsent results (and leases given back); take up to ``want`` new leases."""
+        with self._scheduler_lock:
+            reports = self._take_unsent_reports()
+            arguments: dict[str, Any] = {
+                "worker": self._id,
+                "host": self.host,
+                "assistant": self._assistant,
+                "want": want,
+                "reports": reports,
+                "current_tasks": [*self._running_tasks, *self._leases],
+            }
+            if release:
+                arguments["release"] = release
+            try:
+                response = self._call_scheduler("work_cycle", arguments)
+            except BaseException:
+                self._unsent_reports[:0] = reports
+                raise
+        self._lease_deadline = time.monotonic() + float(response.get("lease_seconds", 0.0))
+        running_tasks = response.get("running_tasks", [])
+        # (task id, what describes it): a batch is one combined task, as from get_work.
+        handed_out: list[tuple[str | None, dict[str, Any]]]
+        if "batch_id" in response:
+            handed_out = [(self._task_id_from(response), response)]
+        else:
+            handed_out = [(str(entry["task_id"]), entry) for entry in response.get("tasks", [])]
+        self._get_work_response_history.append(
+            {"task_id": handed_out[0][0] if handed_out else None, "running_tasks": running_tasks}
+        )
+        held = set(self._leases) | set(self._running_tasks)
+        for task_id, description in handed_out:
+            known = self._known_task(task_id, description)
+            if known is not None and known not in held:
+                self._leases.append(known)
+                held.add(known)
+        self._last_reply = GetWorkResponse(
+            task_id=None,
+            running_tasks=running_tasks,
+            n_pending_tasks=response.get("n_pending_tasks", 0),
+            n_unique_pending=response.get("n_unique_pending", 0),
+            n_pending_last_scheduled=response.get("n_pending_last_scheduled", 0),
+            worker_state=response.get("worker_state", WORKER_STATE_ACTIVE),
+        )
+
+    def _report(self, **kwargs: Any) -> None:
+        """A task's result: sent now, or with the next work_cycle when leasing."""
+        if not self._leasing:
+            self._add_task(**kwargs)
+            return
+        self._record_registration(kwargs)
+        kwargs.pop("worker", None)
+        with self._scheduler_lock:
+            if not self._unsent_reports:
+                self._oldest_unsent = time.monotonic()
+            self._unsent_reports.append(kwargs)
+
+    def _take_unsent_reports(self) -> list[dict[str, Any]]:
+        with self._scheduler_lock:
+            reports, self._unsent_reports = self._unsent_reports, []
+            return reports
+
+    def _beat(self) -> Any:
+        """The keep-alive thread's ping; first it sends results that waited a whole
+        ping interval (a long task runs after quick ones of the same lease)."""
+        if self._unsent_reports and time.monotonic() - self._oldest_unsent >= self._config.ping_interval:
+            self._flush_registrations()
+        return self._call_scheduler("ping", {"worker": self._id})
+
+    def _end_leases(self) -> None:
+        """Leaving run(): send the last results and give back leases not started."""
+        if not self._leasing or not (self._leases or self._unsent_reports):
+            return
+        release, self._leases = list(self._leases), collections.deque()
+        try:
+            self._work_cycle(0, release=release)
+        except Exception:
+            logger.warning("Could not send the last results to the scheduler", exc_info=True)
 
     def _task_id_from(self, response: dict[str, Any]) -> str | None:
         if response.get("task_id") is not None:
@@ -581,6 +737,8 @@ class Worker:
             next(self._sleeper())
             return
         task = self._scheduled_tasks[task_id]
+        if self._leasing:
+            self._started_at[task_id] = time.monotonic()
         if self._uses_pool(task):
             self._child_connections[task_id] = self._task_pool().submit(task)
             self._running_tasks[task_id] = PooledRun(task, self._task_pool())  # type: ignore[assignment]
@@ -756,7 +914,8 @@ class Worker:
             for new_task in new_tasks:
                 self.add(new_task)
             new_deps = [t.task_id for t in new_tasks]
-        self._add_task(
+        self._note_task_time(task_id)
+        self._report(
             worker=self._id,
             task_id=task_id,
             status=status,
