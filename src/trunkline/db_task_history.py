@@ -137,8 +137,8 @@ def _without_password(url: str) -> str:
 def sqlite_path_from_url(url: str) -> str:
     """The file a ``sqlite:///relative`` or ``sqlite:////absolute`` URL names
     (``:memory:`` for ``sqlite://``); a clear :class:`DatabaseURLError` otherwise."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
+    scheme = url.split(":", 1)[0]
+    if scheme.split("+", 1)[0].lower() != "sqlite":
         try:
             import sqlalchemy  # noqa: F401
         except ImportError:
@@ -153,9 +153,10 @@ def sqlite_path_from_url(url: str) -> str:
             f"task history is stored with the standard library's sqlite3 and {how}. "
             f"Use a URL like 'sqlite:///luigi-task-hist.db' (relative) or 'sqlite:////var/lib/trunkline/history.db' (absolute)."
         )
+    rest = url[len(scheme) + 3 :] if url[len(scheme) :].startswith("://") else None
     if rest == "" or rest == "/:memory:":
         return ":memory:"
-    if not rest.startswith("/") or rest == "/":
+    if rest is None or not rest.startswith("/") or rest == "/":
         raise DatabaseURLError(
             f"[task_history] db_connection = {url!r}: expected 'sqlite:///relative/path.db' or "
             f"'sqlite:////absolute/path.db' (three slashes, then the path)."
