@@ -165,8 +165,10 @@ class CmdlineParser:
             except ModuleNotFoundError as exc:
                 if exc.name and module.startswith(exc.name):
                     raise CommandLineError(
-                        f"trunkline: error: --module {module}: no module named {exc.name!r} "
-                        "(is it on PYTHONPATH, or in the current directory?)"
+                        f"trunkline: error: --module {module}: no module named {exc.name!r}. "
+                        "The trunkline command does not search the current directory (as luigi's "
+                        "does not): put the module's directory on PYTHONPATH, e.g. "
+                        f"PYTHONPATH=. trunkline --module {module} ..."
                     ) from exc
                 raise
 
