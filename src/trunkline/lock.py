@@ -27,6 +27,16 @@ class PidLockAlreadyTakenExit(SystemExit):
     """Raised to end the program when another process holds the lock."""
 
 
+class LockDirectoryError(OSError):
+    """The directory for the pid files (``--lock-pid-dir``) cannot be created."""
+
+    def __init__(self, pid_dir: str, reason: str) -> None:
+        super().__init__(
+            f"Cannot use {pid_dir} for the process lock's pid files ({reason}); pass "
+            "--lock-pid-dir with a directory this user may write, or --no-lock"
+        )
+
+
 def getpcmd(pid: int) -> str:
     """The command line of process ``pid``, or a placeholder naming the pid if unknown."""
     if sys.platform.startswith("linux"):
@@ -111,9 +121,15 @@ def _exclusive_access(pid_dir: str) -> Iterator[None]:
 
 def _make_private_directory(pid_dir: str) -> None:
     try:
+        parent = os.path.dirname(os.path.abspath(pid_dir))
+        os.makedirs(parent, exist_ok=True)
         os.mkdir(pid_dir)
-    except FileExistsError:
+    except FileExistsError as exc:
+        if not os.path.isdir(pid_dir):
+            raise LockDirectoryError(pid_dir, f"{exc.filename} is a file, not a directory") from None
         return
+    except OSError as exc:
+        raise LockDirectoryError(pid_dir, exc.strerror or str(exc)) from exc
     os.chmod(pid_dir, 0o700)
 
 

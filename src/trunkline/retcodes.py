@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from trunkline import execution_summary, interface
 from trunkline.cmdline_parser import CmdlineParser, CommandLineError
-from trunkline.lock import PidLockAlreadyTakenExit
+from trunkline.lock import LockDirectoryError, PidLockAlreadyTakenExit
 from trunkline.parameter import IntParameter, ParameterException
 from trunkline.rpc import RPCError
 from trunkline.setup_logging import InterfaceLogging, LoggingConfigError
@@ -64,7 +64,7 @@ def run_with_retcodes(argv: Sequence[str]) -> None:
         sys.exit(codes.already_running)
     except CommandLineError:
         raise
-    except LoggingConfigError as exc:
+    except (LoggingConfigError, LockDirectoryError) as exc:
         raise CommandLineError(f"trunkline: error: {exc}") from exc
     except RPCError as exc:
         print(f"trunkline: error: {exc}", file=sys.stderr)

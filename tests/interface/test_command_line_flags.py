@@ -320,7 +320,8 @@ def test_script_without_a_scheduler_fails_with_the_same_message(tmp_path: Path) 
 
 @pytest.mark.parametrize("how", ["command", "python -m"])
 def test_second_identical_run_exits_with_the_lock_code_naming_the_holder(tmp_path: Path, how: str) -> None:
-    args = ("Gate", "--local-scheduler", "--retcode-already-running", "3", "--lock-pid-dir", str(tmp_path / "pids"))
+    pid_dir = tmp_path / "run" / "pids"  # made, parents and all, on first use
+    args = ("Gate", "--local-scheduler", "--retcode-already-running", "3", "--lock-pid-dir", str(pid_dir))
     with gate_holder(tmp_path, *args, how=how) as holder:
         second = run_cli(tmp_path, *args, how=how)
         assert isinstance(second, subprocess.CompletedProcess)
@@ -328,7 +329,14 @@ def test_second_identical_run_exits_with_the_lock_code_naming_the_holder(tmp_pat
         assert str(holder.pid) in second.stdout + second.stderr
         assert not (tmp_path / "out" / "gate").exists()
     assert holder.returncode == 0
-    assert list((tmp_path / "pids").glob("*.pid"))  # the lock lives where --lock-pid-dir says
+    assert list(pid_dir.glob("*.pid"))  # the lock lives where --lock-pid-dir says
+
+
+def test_unusable_lock_pid_dir_is_one_line_suggesting_what_to_pass(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    done = run_cli(tmp_path, "Hello", "--local-scheduler", "--lock-pid-dir", str(tmp_path / "a-file" / "pids"))
+    assert_one_clear_line(done, str(tmp_path / "a-file"), "--lock-pid-dir", "--no-lock")
+    assert not (tmp_path / "out").exists()
 
 
 def test_lock_is_per_command_line_so_python_m_and_the_command_do_not_share(tmp_path: Path) -> None:
