@@ -147,6 +147,34 @@ def test_forgiving_a_failure_and_marking_done_are_recorded(clocked: tuple[Schedu
     assert statuses(record) == ["PENDING", "RUNNING", "FAILED", "PENDING", "RUNNING", "FAILED", "DONE"]
 
 
+def test_retries_and_a_vanished_worker_are_recorded_but_a_re_enable_is_not_a_failure(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    history = DbTaskHistory(f"sqlite:///{tmp_path / 'h.db'}")
+    scheduler = Scheduler(
+        task_history_impl=history, resources={}, clock=lambda: now[0],
+        retry_delay=10, worker_disconnect_delay=60, retry_count=2, disable_persist=100, stable_done_cooldown_secs=0,
+    )
+    scheduler.add_task(task_id="T", worker="w1", family="T")
+    scheduler.get_work(worker="w1", host="doomed")
+    now[0] += 61  # w1 goes silent while running T
+    scheduler.prune()
+    now[0] += 11  # T is due for its retry
+    scheduler.prune()
+    scheduler.add_task(task_id="T", worker="w2", family="T")
+    scheduler.get_work(worker="w2", host="h2")
+    scheduler.add_task(task_id="T", worker="w2", status="FAILED")  # second failure: disabled
+    assert scheduler.task_list("DISABLED", "").keys() == {"T"}
+    scheduler.re_enable_task("T")
+    record = history.find_task_by_task_id("T")
+    history.close()
+    assert record is not None
+    # the retry's PENDING, then w2's own PENDING report; nothing after the second failure
+    assert [e.event_name for e in reversed(record.events)] == [
+        "PENDING", "RUNNING", "FAILED", "PENDING", "PENDING", "RUNNING", "FAILED",
+    ]
+    assert record.host == "h2"
+
+
 def test_a_failing_history_is_logged_and_the_scheduler_goes_on(caplog: pytest.LogCaptureFixture) -> None:
     class Exploding(TaskHistory):
         def task_scheduled(self, task: Any) -> None:

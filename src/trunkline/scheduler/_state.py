@@ -260,7 +260,7 @@ class State:
                     member.expl = task.expl
                     self.set_status(member, new)
         if self.history is not None and (new is not old or new is _PENDING):
-            self._record_history(task, new)
+            self._record_history(task, old, new)
         if new is TaskStatus.FAILED and old is not TaskStatus.DISABLED:
             task.add_failure(now, task.retry_policy.disable_window)
             if task.has_excessive_failures(now):
@@ -278,8 +278,10 @@ class State:
             task.retry = now + self.config.retry_delay
             heapq.heappush(self.retry_heap, (task.retry, task.id))
 
-    def _record_history(self, task: TaskRecord, new: TaskStatus) -> None:
+    def _record_history(self, task: TaskRecord, old: TaskStatus, new: TaskStatus) -> None:
         # As Luigi: every PENDING report is an event, other statuses only when they change.
+        if old is TaskStatus.DISABLED and new is TaskStatus.FAILED:
+            return  # a re-enable, not a run that failed
         host = None
         if new is TaskStatus.RUNNING and self.serving_worker is not None:
             host = self.serving_worker.info.get("host")
