@@ -332,6 +332,20 @@ def test_second_identical_run_exits_with_the_lock_code_naming_the_holder(tmp_pat
     assert list(pid_dir.glob("*.pid"))  # the lock lives where --lock-pid-dir says
 
 
+def test_lock_left_by_a_killed_run_does_not_block_the_next(tmp_path: Path) -> None:
+    args = ("Gate", "--local-scheduler", "--retcode-already-running", "3")
+    holder = run_cli(tmp_path, *args, background=True)
+    assert isinstance(holder, subprocess.Popen)
+    wait_for(tmp_path / f"started-{holder.pid}")
+    holder.kill()  # as the OOM killer or a reboot would: the pid file stays behind
+    holder.communicate(timeout=30)
+    assert list((tmp_path / "locks").glob("*.pid"))
+    (tmp_path / "release").touch()
+    again = run_cli(tmp_path, *args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (tmp_path / "out" / "gate").exists()
+
+
 def test_unusable_lock_pid_dir_is_one_line_suggesting_what_to_pass(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
     done = run_cli(tmp_path, "Hello", "--local-scheduler", "--lock-pid-dir", str(tmp_path / "a-file" / "pids"))
