@@ -300,8 +300,11 @@ class DbTaskHistory(TaskHistory):
                     self._write(conn, events)
                 except Exception:
                     logger.exception("Task history %s: could not write %d events; they are lost", self.connection_string, len(events))
-                    if conn.in_transaction:
-                        conn.rollback()
+                    try:
+                        if conn.in_transaction:
+                            conn.rollback()
+                    except sqlite3.Error:
+                        pass  # the next batch starts a fresh transaction or fails the same way
             with self._handled_changed:
                 self._handled += len(events)
                 self._handled_changed.notify_all()
