@@ -44,6 +44,7 @@ def trunkline_run(argv: Sequence[str] | None = None) -> None:
 
 def _run_subcommand(name: str, args: list[str]) -> None:
     try:
+        get_config()
         if name == "scheduler":
             from trunkline import server
 
@@ -58,7 +59,7 @@ def _run_subcommand(name: str, args: list[str]) -> None:
             deps_tree.main(args)
     except CommandLineError as exc:
         _fail(exc.message)
-    except (TaskClassException, ParameterException) as exc:
+    except (TaskClassException, ParameterException, configparser.Error) as exc:
         _fail(f"trunkline: error: {exc}")
 
 

@@ -630,3 +630,16 @@ def test_bad_values_in_files_or_flags_name_where_they_came_from(tmp_path: Path) 
     assert_one_clear_line(run_cli(tmp_path, "Hello", "--local-scheduler"), "NOT_SET_FOR_THIS_TEST")
     (tmp_path / "luigi.cfg").unlink()
     assert_one_clear_line(run_cli(tmp_path, "Hello", "--local-scheduler", "--workers", "two"), "--workers 'two'")
+
+
+def test_malformed_file_stops_the_scheduler_subcommand_too(tmp_path: Path) -> None:
+    (tmp_path / "luigi.cfg").write_text("[scheduler\nretry_delay = 1\n")
+    done = subprocess.run(
+        [str(TRUNKLINE), "scheduler", "--address", "127.0.0.1", "--port", str(free_port())],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert_one_clear_line(done, str(tmp_path / "luigi.cfg"), "line 1")
