@@ -37,11 +37,13 @@
     PENDING: true, RUNNING: true, DONE: true, FAILED: true,
     DISABLED: true, UNKNOWN: true, BATCH_RUNNING: true
   };
-  // Box sizes and gaps (px) per direction. Labels are monospace so their
-  // width is known without measuring 1,000 texts.
+  // Box sizes and gaps (px) per direction. A box is as wide as its label,
+  // within limits (in 'LR' a whole layer takes its widest label, so columns
+  // line up). Labels are monospace, so their width is known without
+  // measuring 1,000 texts.
   var GEOMETRY = {
-    LR: { nodeWidth: 200, nodeHeight: 26, layerGap: 70, nodeGap: 10, dummyGap: 5 },
-    TB: { nodeWidth: 160, nodeHeight: 26, layerGap: 56, nodeGap: 14, dummyGap: 5 }
+    LR: { minWidth: 90, maxWidth: 340, nodeHeight: 26, layerGap: 70, nodeGap: 10, dummyGap: 5 },
+    TB: { minWidth: 70, maxWidth: 230, nodeHeight: 26, layerGap: 56, nodeGap: 14, dummyGap: 5 }
   };
   var CHAR_WIDTH = 6.6;        // 11px monospace: 0.6em per character
   var LABEL_PADDING = 8;
@@ -69,9 +71,14 @@
     return { start: start, list: list };
   }
 
-  /* Unique node ids and unique edges dependency -> task between known nodes. */
+  function labelOf(node) {
+    return String(node.label == null || node.label === '' ? node.id : node.label);
+  }
+
+  /* Unique node ids (with their labels) and unique edges dependency -> task between known nodes. */
   function indexGraph(nodes, edges) {
     var ids = [];
+    var labels = [];
     var index = new Map();
     var i;
     for (i = 0; i < nodes.length; i++) {
@@ -79,6 +86,7 @@
       if (!index.has(id)) {
         index.set(id, ids.length);
         ids.push(id);
+        labels.push(labelOf(nodes[i]));
       }
     }
     var n = ids.length;
@@ -95,7 +103,7 @@
       dep.push(d);
       task.push(t);
     }
-    return { ids: ids, index: index, dep: dep, task: task };
+    return { ids: ids, labels: labels, index: index, dep: dep, task: task };
   }
 
   /*
@@ -371,10 +379,11 @@
     }
   }
 
+  /* Positions across the layers; orderSize[v] is each node's extent across them. */
   function assignCoordinates(vg, n, layers, geometry, orderSize) {
     var coord = new Float64Array(vg.count);
     var desired = new Float64Array(vg.count);
-    function size(v) { return v < n ? orderSize : 0; }
+    function size(v) { return v < n ? orderSize[v] : 0; }
     function separation(a, b) {
       var gap = (a < n && b < n) ? geometry.nodeGap : geometry.dummyGap;
       return (size(a) + size(b)) / 2 + gap;
@@ -429,37 +438,54 @@
     var layering = assignLayers(n, from, to, out, inn, acyclic);
     var vg = buildVirtualGraph(n, from, to, acyclic, layering.layer, 20 * n + 2000);
     var ordering = orderLayers(vg, n, layering.layerCount);
-    var W = geometry.nodeWidth;
     var H = geometry.nodeHeight;
-    var layerSize = direction === 'LR' ? W : H;
-    var orderSize = direction === 'LR' ? H : W;
+    var widths = new Float64Array(n);
+    var u;
+    for (u = 0; u < n; u++) {
+      var wanted = Math.ceil(graph.labels[u].length * CHAR_WIDTH) + 2 * LABEL_PADDING;
+      widths[u] = Math.max(geometry.minWidth, Math.min(geometry.maxWidth, wanted));
+    }
+    // Extent of each layer along the layer axis, and where it starts.
+    var layerSize = new Float64Array(layering.layerCount);
+    for (u = 0; u < n; u++) {
+      var l = layering.layer[u];
+      var extent = direction === 'LR' ? widths[u] : H;
+      if (extent > layerSize[l]) layerSize[l] = extent;
+    }
+    var layerOffset = new Float64Array(layering.layerCount);
+    var depth = 0;
+    for (var k = 0; k < layering.layerCount; k++) {
+      layerOffset[k] = MARGIN + depth;
+      depth += layerSize[k] + (k + 1 < layering.layerCount ? geometry.layerGap : 0);
+    }
+    var orderSize = new Float64Array(n);
+    for (u = 0; u < n; u++) orderSize[u] = direction === 'LR' ? H : widths[u];
     var coord = assignCoordinates(vg, n, ordering.layers, geometry, orderSize);
 
     var minOrder = Infinity;
     var maxOrder = -Infinity;
     for (var v = 0; v < vg.count; v++) {
-      var half = v < n ? orderSize / 2 : 0;
+      var half = v < n ? orderSize[v] / 2 : 0;
       if (coord[v] - half < minOrder) minOrder = coord[v] - half;
       if (coord[v] + half > maxOrder) maxOrder = coord[v] + half;
     }
     if (!isFinite(minOrder)) { minOrder = 0; maxOrder = 0; }
-    var layerStep = layerSize + geometry.layerGap;
-    function layerStart(v) { return MARGIN + vg.layer[v] * layerStep; }
     function orderCentre(v) { return MARGIN + coord[v] - minOrder; }
     // Canvas point of a virtual node: where an edge enters (side 0) or
     // leaves (side 1) its layer.
     function point(v, side) {
-      var along = layerStart(v) + side * layerSize;
+      var along = layerOffset[vg.layer[v]] + side * layerSize[vg.layer[v]];
       var across = orderCentre(v);
       return direction === 'LR' ? [along, across] : [across, along];
     }
 
     var boxes = new Array(n);
-    for (var u = 0; u < n; u++) {
+    for (u = 0; u < n; u++) {
       var centre = orderCentre(u);
+      var start = layerOffset[vg.layer[u]];
       boxes[u] = direction === 'LR'
-        ? { id: graph.ids[u], x: layerStart(u), y: centre - H / 2, width: W, height: H }
-        : { id: graph.ids[u], x: centre - W / 2, y: layerStart(u), width: W, height: H };
+        ? { id: graph.ids[u], x: start, y: centre - H / 2, width: layerSize[vg.layer[u]], height: H }
+        : { id: graph.ids[u], x: centre - widths[u] / 2, y: start, width: widths[u], height: H };
     }
     var routes = new Array(from.length);
     for (var e = 0; e < from.length; e++) {
@@ -477,13 +503,12 @@
         reversed: acyclic.reversed[e] === 1, points: points
       };
     }
-    var depth = layering.layerCount ? layering.layerCount * layerStep - geometry.layerGap : 0;
     var breadth = maxOrder - minOrder;
     return {
       direction: direction, nodes: boxes, edges: routes,
       width: 2 * MARGIN + (direction === 'LR' ? depth : breadth),
       height: 2 * MARGIN + (direction === 'LR' ? breadth : depth),
-      nodeWidth: W, nodeHeight: H,
+      nodeHeight: H,
       layers: layering.layerCount, crossings: ordering.crossings, dummiesRouted: vg.routed
     };
   }
@@ -548,7 +573,7 @@
     var defs = svgElement('defs');
     var marker = svgElement('marker', {
       id: 'tl-arrow-' + Math.random().toString(36).slice(2), viewBox: '0 0 10 10', refX: 9, refY: 5,
-      markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse', 'class': 'tl-arrow'
+      markerWidth: 8, markerHeight: 8, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse', 'class': 'tl-arrow'
     });
     marker.appendChild(svgElement('path', { d: 'M0,0L10,5L0,10z' }));
     defs.appendChild(marker);
@@ -624,7 +649,7 @@
         var box = current.nodes[j];
         var node = byId.get(box.id);
         var status = statusClass(node.status);
-        var label = String(node.label == null || node.label === '' ? box.id : node.label);
+        var label = labelOf(node);
         var group = svgElement('g', { 'class': 'tl-node status-' + status, transform: 'translate(' + box.x + ',' + box.y + ')' });
         group.setAttribute('data-id', box.id);
         if (node.family != null) group.setAttribute('data-family', String(node.family));
@@ -636,7 +661,7 @@
         text.textContent = truncate(label, box.width);
         group.appendChild(text);
         nodeLayer.appendChild(group);
-        nodeParts.set(box.id, { group: group, text: text, title: title, status: status, label: label });
+        nodeParts.set(box.id, { group: group, text: text, title: title, status: status, label: label, width: box.width });
         idOfGroup.set(group, box.id);
       }
       viewport.appendChild(edgeLayer);
@@ -659,10 +684,10 @@
           parts.status = status;
           parts.title.textContent = tooltip(String(node.id), status);
         }
-        var label = String(node.label == null || node.label === '' ? node.id : node.label);
+        var label = labelOf(node);
         if (label !== parts.label) {
           parts.label = label;
-          parts.text.textContent = truncate(label, current.nodeWidth);
+          parts.text.textContent = truncate(label, parts.width);
         }
       }
       finish(started, nodeList.length);
