@@ -43,7 +43,7 @@
   // measuring 1,000 texts.
   var GEOMETRY = {
     LR: { minWidth: 90, maxWidth: 340, nodeHeight: 26, layerGap: 70, nodeGap: 10, dummyGap: 5 },
-    TB: { minWidth: 70, maxWidth: 230, nodeHeight: 26, layerGap: 56, nodeGap: 14, dummyGap: 5 }
+    TB: { minWidth: 70, maxWidth: 300, nodeHeight: 26, layerGap: 56, nodeGap: 14, dummyGap: 5 }
   };
   var CHAR_WIDTH = 6.6;        // 11px monospace: 0.6em per character
   var LABEL_PADDING = 8;
