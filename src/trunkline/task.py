@@ -557,22 +557,47 @@ def getpaths(struct: Any) -> Any:
         raise TypeError(f"Cannot map {struct!r} to Task/dict/list") from None
 
 
+# type -> whether iter() may accept its instances; tasks and targets are not,
+# and asking once per type spares a raised TypeError per item.
+_MAYBE_ITERABLE: dict[type, bool] = {}
+
+
+def _maybe_iterable(cls: type) -> bool:
+    known = _MAYBE_ITERABLE.get(cls)
+    if known is None:
+        known = getattr(cls, "__iter__", None) is not None or getattr(cls, "__getitem__", None) is not None
+        _MAYBE_ITERABLE[cls] = known
+    return known
+
+
 def flatten(struct: Any) -> list[Any]:
     """All the items of a nested structure of dicts, lists and tuples, in a flat list."""
-    if struct is None:
-        return []
-    if isinstance(struct, (dict, OrderedDict)) or (isinstance(struct, Mapping) and not isinstance(struct, Task)):
-        return flatten(list(struct.values()))
-    if isinstance(struct, str):
-        return [struct]
     flat: list[Any] = []
-    try:
-        iterator = iter(struct)
-    except TypeError:
-        return [struct]
-    for item in iterator:
-        flat.extend(flatten(item))
+    _flatten_into(struct, flat)
     return flat
+
+
+def _flatten_into(struct: Any, flat: list[Any]) -> None:
+    if struct is None:
+        return
+    cls = type(struct)
+    if cls is not list and cls is not tuple:
+        if not _maybe_iterable(cls) or isinstance(struct, str):
+            flat.append(struct)
+            return
+        if isinstance(struct, Mapping) and not isinstance(struct, Task):
+            struct = list(struct.values())
+        else:
+            try:
+                struct = iter(struct)
+            except TypeError:
+                flat.append(struct)
+                return
+    for item in struct:
+        if item is not None and not _maybe_iterable(type(item)):
+            flat.append(item)  # the common case: a task or a target
+        else:
+            _flatten_into(item, flat)
 
 
 def flatten_output(task: Task) -> list[Any]:

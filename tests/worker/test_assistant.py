@@ -23,7 +23,7 @@ WORKFLOW = textwrap.dedent(
     ROOT = os.environ["ASSISTANT_ROOT"]
 
 
-    class Leaf(luigi.Task):
+    class AssistedLeaf(luigi.Task):
         n = luigi.IntParameter()
 
         def output(self):
@@ -36,9 +36,9 @@ WORKFLOW = textwrap.dedent(
                 f.write(str(self.n))
 
 
-    class Sum(luigi.Task):
+    class AssistedSum(luigi.Task):
         def requires(self):
-            return [Leaf(n=n) for n in range(3)]
+            return [AssistedLeaf(n=n) for n in range(3)]
 
         def output(self):
             return luigi.LocalTarget(os.path.join(ROOT, "sum"))
@@ -68,7 +68,7 @@ def workflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Module
 def test_an_assistant_runs_what_another_worker_scheduled(workflow: ModuleType, tmp_path: Path) -> None:
     scheduler = Scheduler()
     with Worker(scheduler=scheduler, worker_id="cron-host") as scheduling_worker:
-        assert scheduling_worker.add(workflow.Sum())  # schedules, runs nothing
+        assert scheduling_worker.add(workflow.AssistedSum())  # schedules, runs nothing
     assert not (tmp_path / "sum").exists()
 
     with Worker(scheduler=scheduler, worker_id="assistant", assistant=True, keep_alive=False) as assistant:
@@ -78,20 +78,20 @@ def test_an_assistant_runs_what_another_worker_scheduled(workflow: ModuleType, t
     runs = (tmp_path / "runs.log").read_text().split()
     assert sorted(runs) == sorted({*runs})  # each task once
     assert len(runs) == 4
-    assert runs[-1] == workflow.Sum().task_id  # dependencies first
+    assert runs[-1] == workflow.AssistedSum().task_id  # dependencies first
     assert scheduler.task_list(status="DONE", limit=False).keys() == {
-        workflow.Sum().task_id, *(workflow.Leaf(n=n).task_id for n in range(3))
+        workflow.AssistedSum().task_id, *(workflow.AssistedLeaf(n=n).task_id for n in range(3))
     }
 
 
 def test_a_plain_worker_does_not_run_tasks_it_did_not_schedule(workflow: ModuleType, tmp_path: Path) -> None:
     scheduler = Scheduler()
     with Worker(scheduler=scheduler, worker_id="cron-host") as scheduling_worker:
-        scheduling_worker.add(workflow.Sum())
+        scheduling_worker.add(workflow.AssistedSum())
     with Worker(scheduler=scheduler, worker_id="bystander", keep_alive=False) as bystander:
         bystander.run()
     assert not (tmp_path / "runs.log").exists()
-    assert scheduler.task_list(status="PENDING", limit=False).keys() >= {workflow.Sum().task_id}
+    assert scheduler.task_list(status="PENDING", limit=False).keys() >= {workflow.AssistedSum().task_id}
 
 
 def test_an_assistant_reports_a_task_it_cannot_load_as_failed_and_goes_on(
@@ -102,7 +102,7 @@ def test_an_assistant_reports_a_task_it_cannot_load_as_failed_and_goes_on(
     scheduler.add_task(worker="elsewhere", task_id="Ghost_1", family="Ghost", module="no_such_module_here",
                        params={}, status="PENDING", runnable=True)
     with Worker(scheduler=scheduler, worker_id="cron-host") as scheduling_worker:
-        scheduling_worker.add(workflow.Leaf(n=7))
+        scheduling_worker.add(workflow.AssistedLeaf(n=7))
     with Worker(scheduler=scheduler, worker_id="assistant", assistant=True, keep_alive=False) as assistant:
         # As in Luigi, a run without keep_alive ends when it is handed nothing it
         # can run; the next run (cron's next minute) carries on with the rest.
