@@ -74,7 +74,7 @@ def _describe(param: Any) -> str:
     else:
         try:
             shown = param.serialize(param.normalize(default)) if default is not None else "None"
-        except Exception:  # a default that only makes sense at run time
+        except Exception:  # noqa: BLE001 - a default that only makes sense at run time
             shown = repr(default)
         parts.append(f"[{kind}, default: {shown}]")
     # argparse treats % as a format character
@@ -150,9 +150,13 @@ class CmdlineParser:
                 local = dict(param._parser_kwargs(param_name))
                 specs.append(("--" + param_name.replace("_", "-"), help_text, local))
         parser = _Parser([flag for flag, _, _ in specs])
-        parser.add_argument("root_task", nargs="?", metavar="Required root task", help="Task family to run")
+        parser.add_argument(
+            "root_task", nargs="?", metavar="Required root task", help="Task family to run"
+        )
         for spec_flag, spec_help, kwargs in specs:
-            with contextlib.suppress(argparse.ArgumentError):  # a flag defined twice keeps the first
+            with contextlib.suppress(
+                argparse.ArgumentError
+            ):  # a flag defined twice keeps the first
                 parser.add_argument(spec_flag, help=spec_help, **kwargs)
         return parser
 

@@ -9,7 +9,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from trunkline import lock, rpc, scheduler, worker
 from trunkline.cmdline_parser import CmdlineParser, CommandLineError
@@ -33,7 +33,7 @@ def _core_alias(name: str) -> dict[str, str]:
     return {"section": "core", "name": name}
 
 
-class core(Config):  # noqa: N801 - the class name is the config section name
+class core(Config):  # the class name is the config section name
     """The ``[core]`` section; its parameters are bare flags (``--workers``).
 
     The flags a cron job needs are ``always_in_help``, so plain ``--help``
@@ -41,10 +41,12 @@ class core(Config):  # noqa: N801 - the class name is the config section name
     """
 
     use_cmdline_section = False
-    ignore_unconsumed = {"autoload_range", "no_configure_logging"}
+    ignore_unconsumed: ClassVar[set[str]] = {"autoload_range", "no_configure_logging"}
 
     local_scheduler = BoolParameter(
-        default=False, description="Use an in-process scheduler (no service needed)", always_in_help=True
+        default=False,
+        description="Use an in-process scheduler (no service needed)",
+        always_in_help=True,
     )
     scheduler_host = Parameter(
         default="localhost",
@@ -68,7 +70,9 @@ class core(Config):  # noqa: N801 - the class name is the config section name
         default=1, description="How many processes may run the same command", always_in_help=True
     )
     no_lock = BoolParameter(
-        default=False, description="Ignore if the same command is already running", always_in_help=True
+        default=False,
+        description="Ignore if the same command is already running",
+        always_in_help=True,
     )
     lock_pid_dir = Parameter(
         default=os.path.join(tempfile.gettempdir(), "luigi"),
@@ -80,9 +84,12 @@ class core(Config):  # noqa: N801 - the class name is the config section name
         description="Tell a running copy of this command to stop asking for work, and run",
         always_in_help=True,
     )
-    workers = IntParameter(default=1, description="How many tasks to run in parallel", always_in_help=True)
+    workers = IntParameter(
+        default=1, description="How many tasks to run in parallel", always_in_help=True
+    )
     logging_conf_file = Parameter(
-        default="", description="A logging configuration file (logging.config.fileConfig format)",
+        default="",
+        description="A logging configuration file (logging.config.fileConfig format)",
         always_in_help=True,
     )
     log_level = ChoiceParameter(
@@ -91,7 +98,9 @@ class core(Config):  # noqa: N801 - the class name is the config section name
         description="Log level when no logging configuration file is given",
         always_in_help=True,
     )
-    module = Parameter(default="", description="Module to import the task from", always_in_help=True)
+    module = Parameter(
+        default="", description="Module to import the task from", always_in_help=True
+    )
     parallel_scheduling = BoolParameter(
         default=False, description="Check complete() concurrently while scheduling"
     )
@@ -191,7 +200,9 @@ def _run(
             f"{type(cmdline_args).__name__!r}. Example: ['MyTask', '--param', 'value']"
         )
     if use_dynamic_argparse is not None:
-        warnings.warn("use_dynamic_argparse is deprecated, don't set it.", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            "use_dynamic_argparse is deprecated, don't set it.", DeprecationWarning, stacklevel=3
+        )
     args = list(sys.argv[1:] if cmdline_args is None else cmdline_args)
     if main_task_cls is not None:
         args.insert(0, main_task_cls.get_task_family())

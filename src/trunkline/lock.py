@@ -126,7 +126,9 @@ def _make_private_directory(pid_dir: str) -> None:
         os.mkdir(pid_dir)
     except FileExistsError as exc:
         if not os.path.isdir(pid_dir):
-            raise LockDirectoryError(pid_dir, f"{exc.filename} is a file, not a directory") from None
+            raise LockDirectoryError(
+                pid_dir, f"{exc.filename} is a file, not a directory"
+            ) from None
         return
     except OSError as exc:
         raise LockDirectoryError(pid_dir, exc.strerror or str(exc)) from exc

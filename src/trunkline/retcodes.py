@@ -25,7 +25,7 @@ from trunkline.task_register import TaskClassException
 logger = logging.getLogger("luigi-interface")
 
 
-class retcode(Config):  # noqa: N801 - the class name is the config section name
+class retcode(Config):  # the class name is the config section name
     unhandled_exception = IntParameter(default=4, description="For internal errors")
     missing_data = IntParameter(default=0, description="For incomplete ExternalTask dependencies")
     task_failed = IntParameter(default=0, description="For when a task's run() fails")
@@ -39,10 +39,10 @@ class retcode(Config):  # noqa: N801 - the class name is the config section name
 
 
 def _unhandled_exception_code() -> int:
-    """``[retcode] unhandled_exception`` from the files alone, for when the command line cannot be parsed."""
+    """``[retcode] unhandled_exception`` from the files alone (the command line did not parse)."""
     try:
         return int(retcode().unhandled_exception)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a bad value there too: fall back to the default
         return int(retcode.unhandled_exception._default)
 
 
@@ -55,7 +55,7 @@ def run_with_retcodes(argv: Sequence[str]) -> None:
             codes = retcode()
     except (CommandLineError, TaskClassException, ParameterException, configparser.Error):
         raise  # one clear line, printed by the command
-    except Exception:  # importing the --module failed: the traceback is the user's bug
+    except Exception:  # noqa: BLE001 - importing --module failed: the traceback is the user's bug
         traceback.print_exc()
         sys.exit(_unhandled_exception_code())
     try:

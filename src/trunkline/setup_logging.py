@@ -96,7 +96,9 @@ def _check_exists(path: str) -> str:
 
 def _apply_file_config(path: str, disable_existing_loggers: bool) -> None:
     try:
-        logging.config.fileConfig(_check_exists(path), disable_existing_loggers=disable_existing_loggers)
+        logging.config.fileConfig(
+            _check_exists(path), disable_existing_loggers=disable_existing_loggers
+        )
     except LoggingConfigError:
         raise
     except Exception as exc:  # fileConfig raises KeyError, ValueError, configparser errors...

@@ -170,15 +170,12 @@ FLOW = textwrap.dedent(
 ENTRY_POINTS = ["command", "python -m", "script"]
 
 
-def run_cli(
-    workdir: Path,
-    *args: str,
-    how: str = "command",
-    env: dict[str, str] | None = None,
-    background: bool = False,
-) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
-    """Run a command line on the workflow in ``workdir``, isolated from the user's set-up.
+def cli_command(
+    workdir: Path, args: tuple[str, ...], how: str, env: dict[str, str] | None
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment for ``args`` on the workflow in ``workdir``.
 
+    The environment is built from scratch, so the user's set-up never leaks in.
     Unless the test chooses its own, the process lock lives in ``workdir``, so
     runs of other tests (or people) with the same command line never collide.
     """
@@ -200,11 +197,36 @@ def run_cli(
         "PYTHONPATH": str(workdir),
         **(env or {}),
     }
-    if background:
-        return subprocess.Popen(
-            command, cwd=workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-    return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=30)
+    return command, environment
+
+
+def run_cli(
+    workdir: Path, *args: str, how: str = "command", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command line to its end (30 s at most)."""
+    command, environment = cli_command(workdir, args, how, env)
+    return subprocess.run(
+        command,
+        check=False,
+        cwd=workdir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def start_cli(workdir: Path, *args: str, how: str = "command") -> subprocess.Popen[str]:
+    """Start a command line in the background; ``finish`` collects it."""
+    command, environment = cli_command(workdir, args, how, None)
+    return subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
@@ -235,8 +257,7 @@ def assert_one_clear_line(done: subprocess.CompletedProcess[str], *expected: str
 @contextmanager
 def gate_holder(workdir: Path, *args: str, how: str = "command") -> Iterator[subprocess.Popen[str]]:
     """A run of ``args`` that is inside its Gate task (holding the lock) until released."""
-    holder = run_cli(workdir, *args, how=how, background=True)
-    assert isinstance(holder, subprocess.Popen)
+    holder = start_cli(workdir, *args, how=how)
     try:
         wait_for(workdir / f"started-{holder.pid}")
         yield holder
@@ -250,17 +271,32 @@ def gate_holder(workdir: Path, *args: str, how: str = "command") -> Iterator[sub
 
 
 @pytest.mark.parametrize("how", ENTRY_POINTS)
-def test_root_parameters_with_list_and_dict_values_as_luigi_parses_them(tmp_path: Path, how: str) -> None:
+def test_root_parameters_with_list_and_dict_values_as_luigi_parses_them(
+    tmp_path: Path, how: str
+) -> None:
     done = run_cli(
-        tmp_path, "Hello", "--name", "ada", "--ids", "[1,2]", "--conf", '{"a": 1}', "--local-scheduler", how=how
+        tmp_path,
+        "Hello",
+        "--name",
+        "ada",
+        "--ids",
+        "[1,2]",
+        "--conf",
+        '{"a": 1}',
+        "--local-scheduler",
+        how=how,
     )
     assert done.returncode == 0, done.stderr
     assert hello_output(tmp_path, "ada") == {"ids": [1, 2], "conf": {"a": 1}, "count": 1}
 
 
 @pytest.mark.parametrize("how", ENTRY_POINTS)
-def test_family_flag_sets_a_parameter_of_a_task_that_is_not_the_root(tmp_path: Path, how: str) -> None:
-    done = run_cli(tmp_path, "Report", "--size", "3", "--Hello-count", "5", "--local-scheduler", how=how)
+def test_family_flag_sets_a_parameter_of_a_task_that_is_not_the_root(
+    tmp_path: Path, how: str
+) -> None:
+    done = run_cli(
+        tmp_path, "Report", "--size", "3", "--Hello-count", "5", "--local-scheduler", how=how
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "out" / "report-3.txt").read_text())["count"] == 5
 
@@ -292,7 +328,9 @@ def free_port() -> int:
     "where",
     ["host and port flags", "url flag", "config file"],
 )
-def test_no_scheduler_listening_is_one_message_saying_what_to_do(tmp_path: Path, where: str) -> None:
+def test_no_scheduler_listening_is_one_message_saying_what_to_do(
+    tmp_path: Path, where: str
+) -> None:
     port = free_port()
     args = ["Hello"]
     if where == "host and port flags":
@@ -300,7 +338,9 @@ def test_no_scheduler_listening_is_one_message_saying_what_to_do(tmp_path: Path,
     elif where == "url flag":
         args += ["--scheduler-url", f"http://127.0.0.1:{port}/"]
     else:
-        (tmp_path / "luigi.cfg").write_text(f"[core]\nscheduler_host = 127.0.0.1\nscheduler-port = {port}\n")
+        (tmp_path / "luigi.cfg").write_text(
+            f"[core]\nscheduler_host = 127.0.0.1\nscheduler-port = {port}\n"
+        )
     done = run_cli(tmp_path, *args)  # returns well within the 30 s timeout: no minutes of retries
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
@@ -310,7 +350,9 @@ def test_no_scheduler_listening_is_one_message_saying_what_to_do(tmp_path: Path,
 
 
 def test_script_without_a_scheduler_fails_with_the_same_message(tmp_path: Path) -> None:
-    done = run_cli(tmp_path, "Hello", "--scheduler-url", f"http://127.0.0.1:{free_port()}/", how="script")
+    done = run_cli(
+        tmp_path, "Hello", "--scheduler-url", f"http://127.0.0.1:{free_port()}/", how="script"
+    )
     assert done.returncode != 0
     assert "--local-scheduler" in done.stderr.strip().splitlines()[-1]
 
@@ -319,12 +361,20 @@ def test_script_without_a_scheduler_fails_with_the_same_message(tmp_path: Path) 
 
 
 @pytest.mark.parametrize("how", ["command", "python -m"])
-def test_second_identical_run_exits_with_the_lock_code_naming_the_holder(tmp_path: Path, how: str) -> None:
+def test_second_identical_run_exits_with_the_lock_code_naming_the_holder(
+    tmp_path: Path, how: str
+) -> None:
     pid_dir = tmp_path / "run" / "pids"  # made, parents and all, on first use
-    args = ("Gate", "--local-scheduler", "--retcode-already-running", "3", "--lock-pid-dir", str(pid_dir))
+    args = (
+        "Gate",
+        "--local-scheduler",
+        "--retcode-already-running",
+        "3",
+        "--lock-pid-dir",
+        str(pid_dir),
+    )
     with gate_holder(tmp_path, *args, how=how) as holder:
         second = run_cli(tmp_path, *args, how=how)
-        assert isinstance(second, subprocess.CompletedProcess)
         assert second.returncode == 3, second.stdout + second.stderr
         assert str(holder.pid) in second.stdout + second.stderr
         assert not (tmp_path / "out" / "gate").exists()
@@ -334,8 +384,7 @@ def test_second_identical_run_exits_with_the_lock_code_naming_the_holder(tmp_pat
 
 def test_lock_left_by_a_killed_run_does_not_block_the_next(tmp_path: Path) -> None:
     args = ("Gate", "--local-scheduler", "--retcode-already-running", "3")
-    holder = run_cli(tmp_path, *args, background=True)
-    assert isinstance(holder, subprocess.Popen)
+    holder = start_cli(tmp_path, *args)
     wait_for(tmp_path / f"started-{holder.pid}")
     holder.kill()  # as the OOM killer or a reboot would: the pid file stays behind
     holder.communicate(timeout=30)
@@ -348,7 +397,9 @@ def test_lock_left_by_a_killed_run_does_not_block_the_next(tmp_path: Path) -> No
 
 def test_unusable_lock_pid_dir_is_one_line_suggesting_what_to_pass(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
-    done = run_cli(tmp_path, "Hello", "--local-scheduler", "--lock-pid-dir", str(tmp_path / "a-file" / "pids"))
+    done = run_cli(
+        tmp_path, "Hello", "--local-scheduler", "--lock-pid-dir", str(tmp_path / "a-file" / "pids")
+    )
     assert_one_clear_line(done, str(tmp_path / "a-file"), "--lock-pid-dir", "--no-lock")
     assert not (tmp_path / "out").exists()
 
@@ -357,16 +408,24 @@ def test_lock_is_per_command_line_so_python_m_and_the_command_do_not_share(tmp_p
     args = ("Gate", "--local-scheduler", "--retcode-already-running", "3")
     with gate_holder(tmp_path, *args):
         # Same flags, but `python -m trunkline` is a different command line: not blocked.
-        other = run_cli(tmp_path, "Hello", "--local-scheduler", "--retcode-already-running", "3", how="python -m")
+        other = run_cli(
+            tmp_path,
+            "Hello",
+            "--local-scheduler",
+            "--retcode-already-running",
+            "3",
+            how="python -m",
+        )
         assert other.returncode == 0, other.stderr
 
 
 @pytest.mark.parametrize("flag", [("--lock-size", "2"), ("--no-lock",)])
-def test_lock_size_two_or_no_lock_lets_a_second_identical_run_go(tmp_path: Path, flag: tuple[str, ...]) -> None:
+def test_lock_size_two_or_no_lock_lets_a_second_identical_run_go(
+    tmp_path: Path, flag: tuple[str, ...]
+) -> None:
     args = ("Gate", "--local-scheduler", "--retcode-already-running", "3", *flag)
     with gate_holder(tmp_path, *args) as holder:
-        second = run_cli(tmp_path, *args, background=True)
-        assert isinstance(second, subprocess.Popen)
+        second = start_cli(tmp_path, *args)
         wait_for(tmp_path / f"started-{second.pid}")  # both are inside Gate at the same time
         (tmp_path / "release").touch()
         code, output = finish(second)
@@ -377,8 +436,7 @@ def test_lock_size_two_or_no_lock_lets_a_second_identical_run_go(tmp_path: Path,
 def test_take_lock_stops_the_running_copy_asking_for_work_and_runs_instead(tmp_path: Path) -> None:
     args = ("GateThenAfter", "--local-scheduler", "--take-lock", "--retcode-already-running", "3")
     with gate_holder(tmp_path, *args) as holder:
-        taker = run_cli(tmp_path, *args, background=True)
-        assert isinstance(taker, subprocess.Popen)
+        taker = start_cli(tmp_path, *args)
         wait_for(tmp_path / f"started-{taker.pid}")
         (tmp_path / "release").touch()
         code, output = finish(taker)
@@ -482,7 +540,12 @@ def test_help_lists_the_global_flags(tmp_path: Path) -> None:
 def test_help_all_lists_every_section_and_every_task(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "--help-all")
     assert done.returncode == 0
-    for flag in ("--retcode-task-failed", "--retcode-already-running", "--worker-keep-alive", "--Hello-name"):
+    for flag in (
+        "--retcode-task-failed",
+        "--retcode-already-running",
+        "--worker-keep-alive",
+        "--Hello-name",
+    ):
         assert flag in done.stdout, flag
 
 
@@ -490,11 +553,19 @@ def test_help_all_lists_every_section_and_every_task(tmp_path: Path) -> None:
 def test_task_help_lists_its_parameters_with_types_and_defaults(tmp_path: Path, how: str) -> None:
     done = run_cli(tmp_path, "Report", "--help", how=how)
     assert done.returncode == 0
-    assert "--size" in done.stdout and "how many lines" in done.stdout and "[Int, required]" in done.stdout
+    assert (
+        "--size" in done.stdout
+        and "how many lines" in done.stdout
+        and "[Int, required]" in done.stdout
+    )
     hello = run_cli(tmp_path, "Hello", "--help", how=how)
     flat = " ".join(hello.stdout.split())  # argparse wraps long help lines
     assert "who to greet [Str, default: world]" in flat
-    assert "[List, default: []]" in flat and "[Dict, default: {}]" in flat and "[Int, default: 1]" in flat
+    assert (
+        "[List, default: []]" in flat
+        and "[Dict, default: {}]" in flat
+        and "[Int, default: 1]" in flat
+    )
     assert not (tmp_path / "out").exists()  # --help runs nothing
 
 
@@ -510,13 +581,23 @@ def test_task_help_lists_its_parameters_with_types_and_defaults(tmp_path: Path, 
         ("Unbuildable", "--retcode-unhandled-exception", 6),
     ],
 )
-def test_retcode_flags_choose_the_exit_code(tmp_path: Path, task: str, flag: str, code: int) -> None:
+def test_retcode_flags_choose_the_exit_code(
+    tmp_path: Path, task: str, flag: str, code: int
+) -> None:
     done = run_cli(tmp_path, task, "--local-scheduler", flag, str(code))
     assert done.returncode == code, done.stderr
 
 
 def test_success_exits_zero_whatever_the_retcode_flags(tmp_path: Path) -> None:
-    done = run_cli(tmp_path, "Hello", "--local-scheduler", "--retcode-task-failed", "7", "--retcode-not-run", "9")
+    done = run_cli(
+        tmp_path,
+        "Hello",
+        "--local-scheduler",
+        "--retcode-task-failed",
+        "7",
+        "--retcode-not-run",
+        "9",
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -526,7 +607,9 @@ def test_detailed_summary_is_not_a_flag_as_in_luigi(tmp_path: Path) -> None:
 
 
 def test_detailed_summary_is_the_run_keyword_returning_the_result(tmp_path: Path) -> None:
-    done = run_cli(tmp_path, "NeedsDump", "--local-scheduler", how="script", env={"DETAILED_SUMMARY": "1"})
+    done = run_cli(
+        tmp_path, "NeedsDump", "--local-scheduler", how="script", env={"DETAILED_SUMMARY": "1"}
+    )
     assert done.returncode == 0, done.stderr
     assert "RESULT LuigiRunResult MISSING_EXT" in done.stdout
     assert "ONE LINE" in done.stdout and "missing external dependencies" in done.stdout
@@ -547,12 +630,28 @@ def test_script_run_returns_a_bool_and_reports_a_bad_flag(tmp_path: Path) -> Non
     [
         ({"luigi.cfg": "[Hello]\nname = from-luigi-cfg\n"}, {}, "from-luigi-cfg"),
         ({"trunkline.cfg": "[Hello]\nname = from-trunkline-cfg\n"}, {}, "from-trunkline-cfg"),
-        ({"luigi.toml": '[Hello]\nname = "from-toml"\n'}, {"LUIGI_CONFIG_PARSER": "toml"}, "from-toml"),
-        ({"trunkline.toml": '[Hello]\nname = "from-t-toml"\n'}, {"LUIGI_CONFIG_PARSER": "toml"}, "from-t-toml"),
+        (
+            {"luigi.toml": '[Hello]\nname = "from-toml"\n'},
+            {"LUIGI_CONFIG_PARSER": "toml"},
+            "from-toml",
+        ),
+        (
+            {"trunkline.toml": '[Hello]\nname = "from-t-toml"\n'},
+            {"LUIGI_CONFIG_PARSER": "toml"},
+            "from-t-toml",
+        ),
         # As in Luigi, toml files are read only when the toml parser is selected.
         ({"luigi.toml": '[Hello]\nname = "from-toml"\n'}, {}, "world"),
-        ({"elsewhere.cfg": "[Hello]\nname = from-path\n"}, {"LUIGI_CONFIG_PATH": "elsewhere.cfg"}, "from-path"),
-        ({"mine.cfg": "[Hello]\nname = from-tpath\n"}, {"TRUNKLINE_CONFIG_PATH": "mine.cfg"}, "from-tpath"),
+        (
+            {"elsewhere.cfg": "[Hello]\nname = from-path\n"},
+            {"LUIGI_CONFIG_PATH": "elsewhere.cfg"},
+            "from-path",
+        ),
+        (
+            {"mine.cfg": "[Hello]\nname = from-tpath\n"},
+            {"TRUNKLINE_CONFIG_PATH": "mine.cfg"},
+            "from-tpath",
+        ),
         ({"luigi.cfg": "[Hello]\nname = ${WHO}-env\n"}, {"WHO": "ada"}, "ada-env"),
     ],
     ids=lambda value: "-".join(value) if isinstance(value, dict) else str(value),
@@ -564,24 +663,37 @@ def test_each_configuration_location_gives_task_family_defaults(
         (tmp_path / name).write_text(text)
     done = run_cli(tmp_path, "Hello", "--local-scheduler", env=env)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "out" / f"hello-{expected}.json").exists(), sorted(os.listdir(tmp_path / "out"))
+    assert (tmp_path / "out" / f"hello-{expected}.json").exists(), sorted(
+        os.listdir(tmp_path / "out")
+    )
 
 
-def test_precedence_command_line_then_trunkline_path_then_luigi_path_then_working_directory(tmp_path: Path) -> None:
-    (tmp_path / "luigi.cfg").write_text("[Hello]\nname = cwd-luigi\ncount = 1\nids = [1]\nconf = {\"from\": \"cwd\"}\n")
+def test_precedence_command_line_then_trunkline_path_then_luigi_path_then_working_directory(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "luigi.cfg").write_text(
+        '[Hello]\nname = cwd-luigi\ncount = 1\nids = [1]\nconf = {"from": "cwd"}\n'
+    )
     (tmp_path / "trunkline.cfg").write_text("[Hello]\nname = cwd-trunkline\ncount = 2\nids = [2]\n")
     (tmp_path / "luigi-path.cfg").write_text("[Hello]\nname = luigi-path\ncount = 3\n")
     (tmp_path / "trunkline-path.cfg").write_text("[Hello]\nname = trunkline-path\n")
     env = {"LUIGI_CONFIG_PATH": "luigi-path.cfg", "TRUNKLINE_CONFIG_PATH": "trunkline-path.cfg"}
     done = run_cli(tmp_path, "Hello", "--local-scheduler", env=env)
     assert done.returncode == 0, done.stderr
-    assert hello_output(tmp_path, "trunkline-path") == {"ids": [2], "conf": {"from": "cwd"}, "count": 3}
+    assert hello_output(tmp_path, "trunkline-path") == {
+        "ids": [2],
+        "conf": {"from": "cwd"},
+        "count": 3,
+    }
     flag = run_cli(tmp_path, "Hello", "--local-scheduler", "--name", "flag", env=env)
     assert flag.returncode == 0, flag.stderr
     assert hello_output(tmp_path, "flag")["count"] == 3
 
 
-@pytest.mark.parametrize("spelling", ["local_scheduler = true\nlog_level = WARNING", "local-scheduler = true\nlog-level = WARNING"])
+@pytest.mark.parametrize(
+    "spelling",
+    ["local_scheduler = true\nlog_level = WARNING", "local-scheduler = true\nlog-level = WARNING"],
+)
 def test_core_keys_with_underscores_or_dashes(tmp_path: Path, spelling: str) -> None:
     (tmp_path / "luigi.cfg").write_text(f"[core]\n{spelling}\n")
     done = run_cli(tmp_path, "Hello")  # no --local-scheduler flag: the file gives it
@@ -594,7 +706,10 @@ def test_retcode_section_with_either_spelling(tmp_path: Path) -> None:
     (tmp_path / "luigi.cfg").write_text("[retcode]\ntask-failed = 9\nmissing_data = 5\n")
     assert run_cli(tmp_path, "Broken", "--local-scheduler").returncode == 9
     assert run_cli(tmp_path, "NeedsDump", "--local-scheduler").returncode == 5
-    assert run_cli(tmp_path, "Broken", "--local-scheduler", "--retcode-task-failed", "11").returncode == 11
+    assert (
+        run_cli(tmp_path, "Broken", "--local-scheduler", "--retcode-task-failed", "11").returncode
+        == 11
+    )
 
 
 def test_config_file_selects_the_number_of_workers(tmp_path: Path) -> None:
@@ -610,7 +725,12 @@ def test_config_file_selects_the_number_of_workers(tmp_path: Path) -> None:
         ("luigi.cfg", "[core]\nworkers = 2\nthis is not an option\n", {}, "line 3"),
         ("trunkline.cfg", "[core\nworkers = 2\n", {}, "line 1"),
         ("luigi.cfg", "[core]\nworkers = 1\nworkers = 2\n", {}, "line 3"),
-        ("luigi.toml", '[core]\nworkers = 2\nname = "unclosed\n', {"LUIGI_CONFIG_PARSER": "toml"}, "line 3"),
+        (
+            "luigi.toml",
+            '[core]\nworkers = 2\nname = "unclosed\n',
+            {"LUIGI_CONFIG_PARSER": "toml"},
+            "line 3",
+        ),
         ("from-env.cfg", "[Hello]\nname\n", {"LUIGI_CONFIG_PATH": "from-env.cfg"}, "line 2"),
     ],
 )
@@ -625,17 +745,22 @@ def test_malformed_file_is_one_line_naming_the_file_and_line(
 
 def test_bad_values_in_files_or_flags_name_where_they_came_from(tmp_path: Path) -> None:
     (tmp_path / "luigi.cfg").write_text("[retcode]\ntask_failed = seven\n")
-    assert_one_clear_line(run_cli(tmp_path, "Hello", "--local-scheduler"), "[retcode] task_failed", "seven")
+    assert_one_clear_line(
+        run_cli(tmp_path, "Hello", "--local-scheduler"), "[retcode] task_failed", "seven"
+    )
     (tmp_path / "luigi.cfg").write_text("[core]\nworkers = ${NOT_SET_FOR_THIS_TEST}\n")
     assert_one_clear_line(run_cli(tmp_path, "Hello", "--local-scheduler"), "NOT_SET_FOR_THIS_TEST")
     (tmp_path / "luigi.cfg").unlink()
-    assert_one_clear_line(run_cli(tmp_path, "Hello", "--local-scheduler", "--workers", "two"), "--workers 'two'")
+    assert_one_clear_line(
+        run_cli(tmp_path, "Hello", "--local-scheduler", "--workers", "two"), "--workers 'two'"
+    )
 
 
 def test_malformed_file_stops_the_scheduler_subcommand_too(tmp_path: Path) -> None:
     (tmp_path / "luigi.cfg").write_text("[scheduler\nretry_delay = 1\n")
     done = subprocess.run(
         [str(TRUNKLINE), "scheduler", "--address", "127.0.0.1", "--port", str(free_port())],
+        check=False,
         cwd=tmp_path,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)},
         capture_output=True,

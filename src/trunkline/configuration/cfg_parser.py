@@ -133,7 +133,9 @@ class LuigiConfigParser(BaseParser, ConfigParser):
         "/etc/trunkline/trunkline.cfg",
         "trunkline.cfg",
     ]
-    _DEFAULT_INTERPOLATION = CombinedInterpolation([BasicInterpolation(), EnvironmentInterpolation()])
+    _DEFAULT_INTERPOLATION = CombinedInterpolation(
+        [BasicInterpolation(), EnvironmentInterpolation()]
+    )
 
     def read(self, filenames: Any, encoding: str | None = None) -> list[str]:  # type: ignore[override]
         paths = [filenames] if isinstance(filenames, (str, os.PathLike)) else list(filenames)
@@ -149,7 +151,11 @@ class LuigiConfigParser(BaseParser, ConfigParser):
 
     @classmethod
     def reload(cls) -> Any:
-        deprecated = [p for p in cls._config_paths if os.path.basename(p) == "client.cfg" and os.path.exists(p)]
+        deprecated = [
+            p
+            for p in cls._config_paths
+            if os.path.basename(p) == "client.cfg" and os.path.exists(p)
+        ]
         if deprecated:
             warnings.warn(
                 f"Configuration files named 'client.cfg' are deprecated in favor of 'luigi.cfg'. Found: {deprecated!r}",
@@ -183,7 +189,11 @@ class LuigiConfigParser(BaseParser, ConfigParser):
         except (NoOptionError, NoSectionError):
             if default is _NO_DEFAULT:
                 raise
-            if expected_type is not None and default is not None and not isinstance(default, expected_type):
+            if (
+                expected_type is not None
+                and default is not None
+                and not isinstance(default, expected_type)
+            ):
                 raise
             return default
 

@@ -24,7 +24,9 @@ DEFAULT_PARSER = "cfg"
 
 
 def _get_default_parser() -> str:
-    parser = os.environ.get("TRUNKLINE_CONFIG_PARSER") or os.environ.get("LUIGI_CONFIG_PARSER", DEFAULT_PARSER)
+    parser = os.environ.get("TRUNKLINE_CONFIG_PARSER") or os.environ.get(
+        "LUIGI_CONFIG_PARSER", DEFAULT_PARSER
+    )
     if parser not in PARSERS:
         warnings.warn(
             f"Invalid configuration parser {parser!r}; choose one of {sorted(PARSERS)}. Using {DEFAULT_PARSER!r}.",

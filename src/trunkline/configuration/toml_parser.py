@@ -42,9 +42,13 @@ class LuigiTomlParser(BaseParser):
                     loaded = tomllib.load(f)
             except tomllib.TOMLDecodeError as exc:
                 # tomllib's message ends with "(at line L, column C)"
-                raise ConfigFileError(f"Cannot parse configuration file {os.path.abspath(path)}: {exc}") from exc
+                raise ConfigFileError(
+                    f"Cannot parse configuration file {os.path.abspath(path)}: {exc}"
+                ) from exc
             except (UnicodeDecodeError, OSError) as exc:
-                raise ConfigFileError(f"Cannot read configuration file {os.path.abspath(path)}: {exc}") from exc
+                raise ConfigFileError(
+                    f"Cannot read configuration file {os.path.abspath(path)}: {exc}"
+                ) from exc
             for section, content in loaded.items():
                 data.setdefault(section, {}).update(content if isinstance(content, dict) else {})
         for section, content in data.items():
