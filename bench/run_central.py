@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run_local import fmt, measure, ratio  # noqa: E402
+from run_local import fmt, measure, median_of, ratio  # noqa: E402
 
 
 def free_port() -> int:
@@ -79,7 +79,7 @@ def main() -> None:
     print(f"{'shape':8} {'N':>6} | {'tl local':>9} {'tl central':>10} {'luigid':>10} | {'central/local':>13} {'luigid/tl':>9}")
     for shape in args.shapes:
         for n in args.sizes:
-            local = measure("trunkline", shape, n, 1, args.timeout)
+            local = median_of("trunkline", shape, n, 1, args.repeat, args.timeout)
             ours = central("trunkline", shape, n, args.repeat, args.timeout)
             theirs = central("luigi", shape, n, 1 if n >= 5000 else args.repeat, args.timeout)
             print(

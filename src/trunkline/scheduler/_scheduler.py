@@ -83,6 +83,11 @@ class Scheduler(QueriesMixin):
         self._paused = False
         self._message_seq = 0
         self._retry_policies: dict[Any, RetryPolicy] = {}
+        # Running tasks another worker found complete (its DONE was not applied:
+        # only the running worker reports on a run). Should the running worker
+        # vanish, the task is DONE rather than FAILED: its outputs are there. Kept
+        # in memory only; a restart forgets them and such a task fails as usual.
+        self._done_elsewhere: set[str] = set()
         self._store = store if store is not None else MemoryStore()
         self._store.load_into(self)
 
@@ -264,7 +269,10 @@ class Scheduler(QueriesMixin):
         not_running = task.status not in _RUNNING_STATES
         started_a_run = status in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.RUNNING)
         on_this_worker = task.worker_running == worker_id
+        if not (not_running or on_this_worker) and status is TaskStatus.DONE:
+            self._done_elsewhere.add(task.id)
         if not_running or (started_a_run and on_this_worker) or new_deps:
+            self._done_elsewhere.discard(task.id)
             cooling_down = (
                 status is TaskStatus.PENDING
                 and task.status is TaskStatus.DONE
@@ -659,9 +667,14 @@ class Scheduler(QueriesMixin):
         state = self._state
         for task_id in list(state.running):
             task = state.tasks[task_id]
-            if task.worker_running == worker_id:
-                task.expl = f"Worker {worker_id} stopped contacting the scheduler while running this task"
-                state.set_status(task, TaskStatus.FAILED)
+            if task.worker_running != worker_id:
+                continue
+            if task_id in self._done_elsewhere:
+                self._done_elsewhere.discard(task_id)
+                state.set_status(task, TaskStatus.DONE)
+                continue
+            task.expl = f"Worker {worker_id} stopped contacting the scheduler while running this task"
+            state.set_status(task, TaskStatus.FAILED)
 
     def _re_enable(self, task: TaskRecord) -> None:
         state = self._state
@@ -790,3 +803,8 @@ class Scheduler(QueriesMixin):
 
     def has_task_history(self) -> bool:
         return self._task_history is not None
+
+    @property
+    def task_history(self) -> Any:
+        """The TaskHistory recording this scheduler's tasks, or None (Luigi's name)."""
+        return self._task_history

@@ -62,6 +62,9 @@ _ADD_TASK_BATCH = 500
 # about this many seconds of work per round trip, and never more tasks than this.
 _LEASE_TARGET_SECONDS = 0.5
 _LEASE_MAX_WANT = 500
+# With no task started or finished for this long (a slow one holds every slot),
+# unstarted leases go back to the scheduler for other workers to take.
+_LEASE_HOLD_SECONDS = 2.0
 
 
 @dataclass(slots=True)
@@ -213,6 +216,7 @@ class Worker:
         self._oldest_unsent = 0.0
         self._started_at: dict[str, float] = {}
         self._mean_task_seconds: float | None = None
+        self._last_progress = 0.0
 
         # Runnable tasks this worker registered and has not finished: the progress line.
         self._to_run: set[str] = set()
@@ -306,13 +310,18 @@ class Worker:
             self._flush_registrations()
 
     def _flush_registrations(self) -> None:
+        # Results not yet sent go first, so the scheduler sees everything in order.
+        self._send_unsent_reports()
+        batch, self._pending_registrations = self._pending_registrations, []
+        self._send_registrations(batch)
+
+    def _send_unsent_reports(self) -> None:
         with self._scheduler_lock:
-            # Results not yet sent go first, so the scheduler sees everything in order.
-            batch, self._pending_registrations = self._take_unsent_reports() + self._pending_registrations, []
+            reports = self._take_unsent_reports()
             try:
-                self._send_registrations(batch)
+                self._send_registrations(reports)
             except BaseException:
-                self._unsent_reports[:0] = batch
+                self._unsent_reports[:0] = reports
                 raise
 
     def _send_registrations(self, batch: list[dict[str, Any]]) -> None:
@@ -558,7 +567,7 @@ class Worker:
                 self._scheduled_tasks[task_id] = load_task(
                     response.get("task_module"), response["task_family"], response["task_params"]
                 )
-            except TaskClassException as exc:
+            except Exception as exc:  # unknown module or class, or parameters it cannot parse
                 self._handle_task_load_error(exc, [task_id])
                 self.run_succeeded = False
                 return None
@@ -573,18 +582,20 @@ class Worker:
     # -- leasing: one round trip sends results and brings the next tasks ----------------
     def _next_lease(self) -> GetWorkResponse:
         """The next leased task to start, asking the scheduler when none is held."""
-        if self._leases and time.monotonic() > self._lease_deadline:
-            # Held unstarted too long: the scheduler may think this worker gone and
-            # have given them away. Ask again; it hands back those still ours.
-            logger.info("Dropping %d leases held past their time; asking the scheduler again", len(self._leases))
-            self._leases.clear()
-        if not self._leases:
-            self._work_cycle(self._lease_size())
-        if not self._leases:
-            return self._last_reply
+        with self._scheduler_lock:  # the keep-alive thread may give leases back
+            if self._leases and time.monotonic() > self._lease_deadline:
+                # Held unstarted too long: the scheduler may think this worker gone and
+                # have given them away. Ask again; it hands back those still ours.
+                logger.info("Dropping %d leases held past their time; asking the scheduler again", len(self._leases))
+                self._leases.clear()
+            if not self._leases:
+                self._work_cycle(self._lease_size())
+            if not self._leases:
+                return self._last_reply
+            task_id = self._leases.popleft()
         reply = self._last_reply
         return GetWorkResponse(
-            self._leases.popleft(),
+            task_id,
             reply.running_tasks,
             reply.n_pending_tasks,
             reply.n_unique_pending,
@@ -605,7 +616,8 @@ class Worker:
         started = self._started_at.pop(task_id, None)
         if started is None:
             return
-        seconds = time.monotonic() - started
+        self._last_progress = time.monotonic()
+        seconds = self._last_progress - started
         previous = self._mean_task_seconds
         self._mean_task_seconds = seconds if previous is None else 0.8 * previous + 0.2 * seconds
 
@@ -628,7 +640,8 @@ class Worker:
             except BaseException:
                 self._unsent_reports[:0] = reports
                 raise
-        self._lease_deadline = time.monotonic() + float(response.get("lease_seconds", 0.0))
+        self._last_progress = time.monotonic()
+        self._lease_deadline = self._last_progress + float(response.get("lease_seconds", 0.0))
         running_tasks = response.get("running_tasks", [])
         # (task id, what describes it): a batch is one combined task, as from get_work.
         handed_out: list[tuple[str | None, dict[str, Any]]]
@@ -672,10 +685,16 @@ class Worker:
             return reports
 
     def _beat(self) -> Any:
-        """The keep-alive thread's ping; first it sends results that waited a whole
-        ping interval (a long task runs after quick ones of the same lease)."""
-        if self._unsent_reports and time.monotonic() - self._oldest_unsent >= self._config.ping_interval:
-            self._flush_registrations()
+        """The keep-alive thread's ping. First, when a slow task has held every slot
+        for a while, it gives back unstarted leases (with the results so far); else
+        it sends results that waited a whole ping interval."""
+        with self._scheduler_lock:
+            if self._leases and time.monotonic() - self._last_progress > _LEASE_HOLD_SECONDS:
+                release, self._leases = list(self._leases), collections.deque()
+                logger.info("A task runs long; giving %d unstarted leases back to the scheduler", len(release))
+                self._work_cycle(0, release=release)
+            elif self._unsent_reports and time.monotonic() - self._oldest_unsent >= self._config.ping_interval:
+                self._send_unsent_reports()
         return self._call_scheduler("ping", {"worker": self._id})
 
     def _end_leases(self) -> None:
@@ -738,7 +757,7 @@ class Worker:
             return
         task = self._scheduled_tasks[task_id]
         if self._leasing:
-            self._started_at[task_id] = time.monotonic()
+            self._started_at[task_id] = self._last_progress = time.monotonic()
         if self._uses_pool(task):
             self._child_connections[task_id] = self._task_pool().submit(task)
             self._running_tasks[task_id] = PooledRun(task, self._task_pool())  # type: ignore[assignment]
