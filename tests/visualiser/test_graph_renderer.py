@@ -158,8 +158,10 @@ def test_the_first_render_fits_the_whole_graph_in_the_container(graph_page: Any)
     frame = graph_page.evaluate("() => { const r = document.getElementById('graph').getBoundingClientRect();"
                                 " return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; }")
     outside = [
-        b["id"] for b in drawn_nodes(graph_page).values()
-        if b["left"] < frame["left"] or b["top"] < frame["top"] or b["right"] > frame["right"] or b["bottom"] > frame["bottom"]
+        b["id"]
+        for b in drawn_nodes(graph_page).values()
+        if b["left"] < frame["left"] or b["top"] < frame["top"]
+        or b["right"] > frame["right"] or b["bottom"] > frame["bottom"]
     ]
     assert outside == []
 
@@ -196,7 +198,8 @@ def test_boxes_grow_to_show_ordinary_task_ids_whole(graph_page: Any, direction: 
     text_width, box_width = graph_page.evaluate(
         """(id) => { const g = Array.from(document.querySelectorAll('.tl-node'))
                           .find((n) => n.getAttribute('data-id') === id);
-                     return [g.querySelector('text').getComputedTextLength(), g.querySelector('rect').getBBox().width]; }""",
+                     return [g.querySelector('text').getComputedTextLength(),
+                             g.querySelector('rect').getBBox().width]; }""",
         task_id,
     )
     assert text_width < box_width

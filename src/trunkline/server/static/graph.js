@@ -367,7 +367,8 @@
       blocks++;
       while (blocks > 1 && blockValue[blocks - 2] > blockValue[blocks - 1]) {
         var weight = blockWeight[blocks - 2] + blockWeight[blocks - 1];
-        blockValue[blocks - 2] = (blockValue[blocks - 2] * blockWeight[blocks - 2] + blockValue[blocks - 1] * blockWeight[blocks - 1]) / weight;
+        blockValue[blocks - 2] = (blockValue[blocks - 2] * blockWeight[blocks - 2] +
+                                  blockValue[blocks - 1] * blockWeight[blocks - 1]) / weight;
         blockWeight[blocks - 2] = weight;
         blockEnd[blocks - 2] = blockEnd[blocks - 1];
         blocks--;
@@ -580,6 +581,8 @@
     svg.appendChild(defs);
     var viewport = svgElement('g', { 'class': 'tl-viewport' });
     svg.appendChild(viewport);
+    svg.setAttribute('role', 'group');
+    svg.setAttribute('aria-label', 'Dependency graph');
     container.appendChild(svg);
     var arrowRef = 'url(#' + marker.getAttribute('id') + ')';
 
@@ -637,7 +640,10 @@
       var edgeLayer = svgElement('g', { 'class': 'tl-edges' });
       for (var e = 0; e < current.edges.length; e++) {
         var route = current.edges[e];
-        var path = svgElement('path', { 'class': route.reversed ? 'tl-edge tl-edge-reversed' : 'tl-edge', d: pathData(route.points, direction) });
+        var path = svgElement('path', {
+          'class': route.reversed ? 'tl-edge tl-edge-reversed' : 'tl-edge',
+          d: pathData(route.points, direction)
+        });
         // The arrow points at the task that needs the dependency.
         path.setAttribute(route.reversed ? 'marker-start' : 'marker-end', arrowRef);
         edgeLayer.appendChild(path);
