@@ -20,9 +20,10 @@ import tornado.web
 from trunkline.configuration import get_config
 from trunkline.scheduler import MemoryStore, Scheduler, SqliteStore
 from trunkline.scheduler.config import scheduler as scheduler_config
-from trunkline.server._api import RootHandler, RPCHandler
+from trunkline.server._api import RPCHandler
 from trunkline.server._cli import check_pidfile, daemonize, default_state_path, install_stop_signals, parse_args
 from trunkline.server._history import history_handlers
+from trunkline.server._visualiser import visualiser_handlers
 
 logger = logging.getLogger("luigi.server")
 
@@ -31,15 +32,6 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 PRUNE_INTERVAL_SECONDS = 60.0
 
 __all__ = ["app", "main", "run"]
-
-
-def _extra_handlers(settings: dict[str, Any]) -> list[Any]:
-    """The visualiser's pages, when its module is present."""
-    try:
-        from trunkline.server._visualiser import visualiser_handlers
-    except ImportError:
-        return []
-    return list(visualiser_handlers(**settings))
 
 
 def app(
@@ -51,12 +43,7 @@ def app(
     api_kwargs = {"scheduler": scheduler, "auth_token": token or "", "read_only_open": read_only_open}
     handlers: list[Any] = [(r"/api/(.*)", RPCHandler, api_kwargs)]
     handlers.extend(history_handlers(scheduler, task_history or getattr(scheduler, "task_history", None)))
-    visualiser = _extra_handlers(
-        {"scheduler": scheduler, "auth_token": token or "", "read_only_open": read_only_open}
-    )
-    handlers.extend(visualiser)
-    if not any(spec[0] in ("/", r"/") for spec in visualiser):
-        handlers.append((r"/", RootHandler))
+    handlers.extend(visualiser_handlers(scheduler, auth_token=token or "", read_only_open=read_only_open))
     return tornado.web.Application(handlers, **settings)
 
 

@@ -69,19 +69,3 @@ class RPCHandler(tornado.web.RequestHandler):
 
     def post(self, method: str) -> None:
         self._handle(method)
-
-
-class RootHandler(tornado.web.RequestHandler):
-    """``/``: the visualiser's entry (HEAD answers 204 for health checks)."""
-
-    def head(self) -> None:
-        self.set_status(204)
-
-    def get(self) -> None:
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(
-            "<!doctype html><title>trunkline scheduler</title>"
-            "<h1>trunkline scheduler</h1><p>The scheduler is running. Its API is at "
-            "<code>/api/&lt;method&gt;</code> (e.g. <a href='/api/task_list'>/api/task_list</a>, "
-            "<a href='/api/worker_list'>/api/worker_list</a>).</p>"
-        )
