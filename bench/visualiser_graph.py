@@ -129,9 +129,10 @@ def scheduler_process() -> Iterator[str]:
 
 
 def layered_graph(size: int, seed: int = 1) -> tuple[str, list[dict[str, Any]]]:
-    """A root requiring the top layer of ~sqrt(8 N) tasks per layer; every task
-    requires its twin and two random tasks of the layer below. Statuses: the
-    lower half DONE, a few FAILED and RUNNING, the rest PENDING."""
+    """Layers of ~3.5 sqrt(N) tasks (9 layers of 111 for N = 1,000) under one
+    root that requires the top layer; every task requires its twin and two
+    random tasks of the layer below (up to three). Statuses: the lower half
+    DONE, a few FAILED and RUNNING, the rest PENDING."""
     rng = random.Random(seed)
     width = max(1, round((size - 1) ** 0.5 * 3.5))
     layers = max(1, (size - 1) // width)

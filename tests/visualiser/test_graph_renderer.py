@@ -8,7 +8,10 @@ dragging and the wheel do.
 
 from __future__ import annotations
 
+import json
 import random
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -353,3 +356,33 @@ def test_destroy_removes_the_drawing(graph_page: Any) -> None:
 
     assert graph_page.locator("#graph svg").count() == 0
     assert graph_page.get_attribute("#graph", "data-rendered-nodes") is None
+
+
+def call_scheduler(base_url: str, method: str, **arguments: Any) -> Any:
+    body = urllib.parse.urlencode({"data": json.dumps(arguments)}).encode()
+    with urllib.request.urlopen(f"{base_url}/api/{method}", data=body, timeout=10) as answer:
+        return json.load(answer)["response"]
+
+
+def test_the_graph_of_a_real_schedulers_dep_graph_answer(graph_page: Any, scheduler_server: str) -> None:
+    # What the visualiser does: ask the scheduler for a task's graph and draw it.
+    for task_id, status, deps in [
+        ("Dump(day=1)", "DONE", []),
+        ("Dump(day=2)", "FAILED", []),
+        ("Report()", "PENDING", ["Dump(day=1)", "Dump(day=2)"]),
+    ]:
+        call_scheduler(scheduler_server, "add_task", worker="w", task_id=task_id, status=status, deps=deps,
+                       family=task_id.split("(")[0])
+    graph = call_scheduler(scheduler_server, "dep_graph", task_id="Report()")
+    nodes = [{"id": i, "label": t["display_name"], "status": t["status"], "family": t["name"]} for i, t in graph.items()]
+    edges = [[i, dep] for i, t in graph.items() for dep in t["deps"]]
+
+    render(graph_page, nodes, edges)
+
+    drawn = drawn_nodes(graph_page)
+    assert {i: [c for c in d["classes"] if c.startswith("status-")] for i, d in drawn.items()} == {
+        "Dump(day=1)": ["status-DONE"],
+        "Dump(day=2)": ["status-FAILED"],
+        "Report()": ["status-PENDING"],
+    }
+    assert drawn["Dump(day=1)"]["right"] <= drawn["Report()"]["left"]
