@@ -63,6 +63,11 @@ def _run_subcommand(name: str, args: list[str]) -> None:
         _fail(f"trunkline: error: {exc}")
 
 
+def trunklined_run(argv: Sequence[str] | None = None) -> None:
+    """The ``trunklined`` command: ``trunkline scheduler`` under luigid's role."""
+    _run_subcommand("scheduler", list(sys.argv[1:] if argv is None else argv))
+
+
 def luigi_run(argv: Sequence[str] | None = None) -> None:
     """Luigi's ``luigi`` command name, for scripts that call it."""
     trunkline_run(argv)

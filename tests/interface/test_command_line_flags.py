@@ -756,10 +756,11 @@ def test_bad_values_in_files_or_flags_name_where_they_came_from(tmp_path: Path) 
     )
 
 
-def test_malformed_file_stops_the_scheduler_subcommand_too(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["trunkline", "scheduler"], ["trunklined"]])
+def test_malformed_file_stops_the_scheduler_commands_too(tmp_path: Path, command: list[str]) -> None:
     (tmp_path / "luigi.cfg").write_text("[scheduler\nretry_delay = 1\n")
     done = subprocess.run(
-        [str(TRUNKLINE), "scheduler", "--address", "127.0.0.1", "--port", str(free_port())],
+        [str(TRUNKLINE.parent / command[0]), *command[1:], "--address", "127.0.0.1", "--port", str(free_port())],
         check=False,
         cwd=tmp_path,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)},
