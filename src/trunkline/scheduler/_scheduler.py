@@ -500,9 +500,9 @@ class Scheduler(QueriesMixin):
         """Apply a worker's reports in order, give back its ``release``d leases, then
         lease it up to ``want`` runnable tasks (each RUNNING for it, as get_work does).
 
-        The answer carries get_work's counts and ``running_tasks``, plus ``tasks``
-        (the leases, best first) and ``lease_seconds`` (how long an unstarted
-        lease stays the worker's to start).
+        The answer carries get_work's counts, ``running_tasks`` (filled only when
+        nothing is leased), ``tasks`` (the leases, best first) and
+        ``lease_seconds`` (how long an unstarted lease stays the worker's to start).
         """
         check_work_cycle_arguments(worker, host, reports, want, assistant, current_tasks, release)
         assert worker is not None

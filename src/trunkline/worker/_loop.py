@@ -210,6 +210,8 @@ class Worker:
         # the results of the tasks run since the last one and leases the next few.
         self._leasing = bool(getattr(self._scheduler, "round_trips_are_costly", False))
         self._leases: collections.deque[str] = collections.deque()
+        # The lease taken from _leases and not yet in _running_tasks: still held.
+        self._starting: str | None = None
         self._lease_deadline = 0.0
         self._last_reply = GetWorkResponse(None, [], 0, 0, 0, WORKER_STATE_ACTIVE)
         self._unsent_reports: list[dict[str, Any]] = []
@@ -592,7 +594,7 @@ class Worker:
                 self._work_cycle(self._lease_size())
             if not self._leases:
                 return self._last_reply
-            task_id = self._leases.popleft()
+            task_id = self._starting = self._leases.popleft()
         reply = self._last_reply
         return GetWorkResponse(
             task_id,
@@ -631,7 +633,7 @@ class Worker:
                 "assistant": self._assistant,
                 "want": want,
                 "reports": reports,
-                "current_tasks": [*self._running_tasks, *self._leases],
+                "current_tasks": self._held_tasks(),
             }
             if release:
                 arguments["release"] = release
@@ -652,7 +654,7 @@ class Worker:
         self._get_work_response_history.append(
             {"task_id": handed_out[0][0] if handed_out else None, "running_tasks": running_tasks}
         )
-        held = set(self._leases) | set(self._running_tasks)
+        held = set(self._held_tasks())
         for task_id, description in handed_out:
             known = self._known_task(task_id, description)
             if known is not None and known not in held:
@@ -666,6 +668,13 @@ class Worker:
             n_pending_last_scheduled=response.get("n_pending_last_scheduled", 0),
             worker_state=response.get("worker_state", WORKER_STATE_ACTIVE),
         )
+
+    def _held_tasks(self) -> list[str]:
+        """Every task this worker holds: running, being started, leased."""
+        held = [*self._running_tasks, *self._leases]
+        if self._starting is not None:
+            held.append(self._starting)
+        return held
 
     def _report(self, **kwargs: Any) -> None:
         """A task's result: sent now, or with the next work_cycle when leasing."""
@@ -751,6 +760,12 @@ class Worker:
         notifications.send_error_email(subject, error_message)
 
     def _run_task(self, task_id: str) -> None:
+        try:
+            self._start_task(task_id)
+        finally:
+            self._starting = None  # in _running_tasks now (or never started)
+
+    def _start_task(self, task_id: str) -> None:
         if task_id in self._running_tasks:
             logger.debug("Got already running task id %s from scheduler, taking a break", task_id)
             next(self._sleeper())
