@@ -97,3 +97,10 @@ def test_random_requests_never_crash_the_server_or_break_it(server: InProcessSer
     # the scheduler still works after whatever that was
     assert call(server, "add_task", worker="healthy", task_id="Probe").status_code == 200
     assert call(server, "task_list", search="Probe").status_code == 200
+
+
+def test_a_method_name_that_is_not_utf8_is_a_json_400(server: InProcessServer) -> None:
+    answer = httpx.post(server.url + "/api/%80", data={"data": "{}"})
+    assert answer.status_code == 400
+    assert "error" in answer.json()
+    assert httpx.post(server.url + "/api/ping", data={"data": '{"worker": "w"}'}).status_code == 200

@@ -27,6 +27,12 @@ class RPCHandler(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json")
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # Errors tornado raises before a method runs (a URL that is not UTF-8,
+        # say) are JSON too, like every other answer of the API.
+        self.set_header("Content-Type", "application/json")
+        self.finish({"error": self._reason})
+
     def _fail(self, status: int, message: str) -> None:
         self.set_status(status)
         self.finish({"error": message})
