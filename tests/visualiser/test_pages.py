@@ -265,3 +265,33 @@ def test_pause_and_unpause_from_the_page(scheduler: Scheduler, page: Any) -> Non
     page.click("#pause-toggle:text('Unpause')")
     page.locator("#paused-badge").wait_for(state="hidden")
     assert scheduler.call("is_paused")["paused"] is False
+
+
+def test_the_history_tab_appears_only_when_the_scheduler_records_history(
+    scheduler: Scheduler, page: Any, tmp_path: Path
+) -> None:
+    open_view(page, scheduler, "#/tasks")
+    assert page.locator("#history-link").is_hidden()
+
+    config = tmp_path / "history.cfg"
+    config.write_text(
+        "[scheduler]\nrecord_task_history = true\n"
+        f"[task_history]\ndb_connection = sqlite:///{tmp_path / 'history.sqlite3'}\n"
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trunkline", "scheduler", "--address", "127.0.0.1", "--port", str(port), "--memory"],
+        env={**os.environ, "LUIGI_CONFIG_PATH": str(config)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    recording = Scheduler(f"http://127.0.0.1:{port}", tmp_path)
+    try:
+        wait_until(lambda: _answers(recording), "the recording scheduler to answer", 30)
+        open_view(page, recording, "#/tasks")
+        page.locator("#history-link").wait_for(state="visible")
+        page.click("#history-link")
+        page.wait_for_url(f"{recording.url}/history")
+        assert page.locator("h1").inner_text().startswith("Task history")
+    finally:
+        process.terminate()
+        process.wait(20)

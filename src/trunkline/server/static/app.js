@@ -659,6 +659,7 @@
     window.addEventListener('hashchange', onRoute);
     document.addEventListener('visibilitychange', function () { if (!document.hidden) refresh(); });
     if (!location.hash) history.replaceState(null, '', '#/tasks');
+    api('has_task_history').then(function (has) { $('history-link').hidden = !has; }, function () {});
     onRoute();
   }
 
