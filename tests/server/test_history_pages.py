@@ -154,3 +154,18 @@ def test_trunklined_records_history_when_configured_and_keeps_it_after_stopping(
         assert events.count("RUNNING") == 2 and events.count("DONE") == 1 and events.count("FAILED") == 1
     finally:
         stored.close()
+
+
+def test_closed_reading_keeps_the_history_behind_the_token(tmp_path: Path) -> None:
+    history = DbTaskHistory(f"sqlite:///{tmp_path / 'history.db'}")
+    running = InProcessServer(auth_token="t0ken", read_only_open=False, task_history=history)
+    running.scheduler = Scheduler(task_history_impl=history)
+    running.start()
+    try:
+        for path in ("/history", "/tasklist"):
+            assert httpx.get(running.url + path).status_code == 401, path
+            answer = httpx.get(running.url + path, headers={"Authorization": "Bearer t0ken"})
+            assert answer.status_code == 200, path
+    finally:
+        running.stop()
+        history.close()

@@ -42,7 +42,8 @@ def app(
     token = auth_token if auth_token is not None else get_config().get("scheduler", "auth_token", "")
     api_kwargs = {"scheduler": scheduler, "auth_token": token or "", "read_only_open": read_only_open}
     handlers: list[Any] = [(r"/api/(.*)", RPCHandler, api_kwargs)]
-    handlers.extend(history_handlers(scheduler, task_history or getattr(scheduler, "task_history", None)))
+    history = task_history or getattr(scheduler, "task_history", None)
+    handlers.extend(history_handlers(scheduler, history, auth_token=token or "", read_only_open=read_only_open))
     handlers.extend(visualiser_handlers(scheduler, auth_token=token or "", read_only_open=read_only_open))
     return tornado.web.Application(handlers, **settings)
 

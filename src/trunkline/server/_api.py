@@ -18,12 +18,27 @@ from trunkline._protocol import READ_METHODS, RPC_METHODS, ProtocolError, decode
 logger = logging.getLogger("luigi.server")
 
 
-class RPCHandler(tornado.web.RequestHandler):
+class SchedulerHandler(tornado.web.RequestHandler):
+    """A handler serving the scheduler, behind its optional shared-secret token."""
+
     def initialize(self, scheduler: Any, auth_token: str = "", read_only_open: bool = True) -> None:
         self._scheduler = scheduler
         self._auth_token = auth_token
         self._read_only_open = read_only_open
 
+    def _has_token(self) -> bool:
+        """True when no token is configured, or the request carries it as a bearer token."""
+        if not self._auth_token:
+            return True
+        header = self.request.headers.get("Authorization", "")
+        given = header[len("Bearer ") :] if header.startswith("Bearer ") else ""
+        return hmac.compare_digest(given.encode(), self._auth_token.encode())
+
+    def _may_read(self) -> bool:
+        return self._read_only_open or self._has_token()
+
+
+class RPCHandler(SchedulerHandler):
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json")
 
@@ -38,13 +53,7 @@ class RPCHandler(tornado.web.RequestHandler):
         self.finish({"error": message})
 
     def _authorised(self, method: str) -> bool:
-        if not self._auth_token:
-            return True
-        if method in READ_METHODS and self._read_only_open:
-            return True
-        header = self.request.headers.get("Authorization", "")
-        given = header[len("Bearer ") :] if header.startswith("Bearer ") else ""
-        return hmac.compare_digest(given.encode(), self._auth_token.encode())
+        return self._may_read() if method in READ_METHODS else self._has_token()
 
     def _handle(self, method: str) -> None:
         if method not in RPC_METHODS:

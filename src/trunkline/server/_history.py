@@ -18,6 +18,8 @@ from urllib.parse import quote, urlencode
 import tornado.ioloop
 import tornado.web
 
+from trunkline.server._api import SchedulerHandler
+
 __all__ = ["history_handlers"]
 
 # A page lists at most this many runs (a family may have years of them).
@@ -125,9 +127,18 @@ def _run_detail(record: Any) -> str:
     )
 
 
-class _HistoryHandler(tornado.web.RequestHandler):
-    def initialize(self, task_history: Any) -> None:
+class _HistoryHandler(SchedulerHandler):
+    def initialize(  # type: ignore[override]
+        self, task_history: Any, auth_token: str = "", read_only_open: bool = True
+    ) -> None:
+        super().initialize(None, auth_token, read_only_open)
         self.history = task_history
+
+    def prepare(self) -> None:
+        # Reading is open unless the scheduler runs with --no-read-only-open.
+        if not self._may_read():
+            self.html_page("Token needed", "<p>This scheduler's pages need its auth token "
+                           "(Authorization: Bearer &lt;token&gt;).</p>", 401)
 
     async def read(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         return await tornado.ioloop.IOLoop.current().run_in_executor(None, lambda: fn(*args, **kwargs))
@@ -248,7 +259,9 @@ _READ_API = (
 )
 
 
-def history_handlers(scheduler: Any, task_history: Any) -> list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]]:
+def history_handlers(
+    scheduler: Any, task_history: Any, auth_token: str = "", read_only_open: bool = True
+) -> list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]]:
     """Tornado handler specs for the history pages; when ``task_history`` is None
     (or cannot be read back), 404 pages saying how to turn history on."""
     if task_history is None or not all(hasattr(task_history, name) for name in _READ_API):
@@ -260,7 +273,7 @@ def history_handlers(scheduler: Any, task_history: Any) -> list[tuple[str, type[
             )
         off = {"reason": reason}
         return [(r"/history(?:/.*)?", HistoryOffHandler, off), (r"/tasklist(?:/.*)?", HistoryOffHandler, off)]
-    kwargs = {"task_history": task_history}
+    kwargs = {"task_history": task_history, "auth_token": auth_token, "read_only_open": read_only_open}
     specs: Iterable[tuple[str, type[tornado.web.RequestHandler]]] = (
         (r"/history/?", RecentRunsHandler),
         (r"/history/by_name/(.+)", ByNameHandler),

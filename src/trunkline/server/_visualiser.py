@@ -9,33 +9,20 @@ Actions (mark as done, re-enable...) go through ``/api`` and its auth check.
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
 from typing import Any
 
 import tornado.web
 
+from trunkline.server._api import SchedulerHandler
+
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 # A poll asks for at most this many rows; the rest is counted, not sent.
 MAX_ROWS = 2000
 
 
-class _VisualiserHandler(tornado.web.RequestHandler):
-    def initialize(self, scheduler: Any, auth_token: str = "", read_only_open: bool = True) -> None:
-        self._scheduler = scheduler
-        self._auth_token = auth_token
-        self._read_only_open = read_only_open
-
-    def _may_read(self) -> bool:
-        if not self._auth_token or self._read_only_open:
-            return True
-        header = self.request.headers.get("Authorization", "")
-        given = header[len("Bearer ") :] if header.startswith("Bearer ") else ""
-        return hmac.compare_digest(given.encode(), self._auth_token.encode())
-
-
-class IndexHandler(_VisualiserHandler):
+class IndexHandler(SchedulerHandler):
     """``/``: the page; HEAD answers 204 so health checks stay cheap."""
 
     def head(self) -> None:
@@ -48,7 +35,7 @@ class IndexHandler(_VisualiserHandler):
             self.finish(page.read())
 
 
-class OverviewHandler(_VisualiserHandler):
+class OverviewHandler(SchedulerHandler):
     """``/visualiser/api/overview?status=&family=&q=&limit=``: counts and the filtered list."""
 
     def get(self) -> None:

@@ -110,6 +110,18 @@ class _TaskMessageQueue:
         return bool(self._raw.empty())
 
 
+def _work_response(task_id: str | None, running_tasks: list[Any], answer: dict[str, Any]) -> GetWorkResponse:
+    """What the worker keeps of a get_work (or work_cycle) answer."""
+    return GetWorkResponse(
+        task_id=task_id,
+        running_tasks=running_tasks,
+        n_pending_tasks=answer.get("n_pending_tasks", 0),
+        n_unique_pending=answer.get("n_unique_pending", 0),
+        n_pending_last_scheduled=answer.get("n_pending_last_scheduled", 0),
+        worker_state=answer.get("worker_state", WORKER_STATE_ACTIVE),
+    )
+
+
 class KeepAliveThread(threading.Thread):
     """Pings the scheduler so it knows the worker lives, and relays its messages."""
 
@@ -552,14 +564,7 @@ class Worker:
         task_id = self._task_id_from(response)
         self._get_work_response_history.append({"task_id": task_id, "running_tasks": running_tasks})
         task_id = self._known_task(task_id, response)
-        return GetWorkResponse(
-            task_id=task_id,
-            running_tasks=running_tasks,
-            n_pending_tasks=response.get("n_pending_tasks", 0),
-            n_unique_pending=response.get("n_unique_pending", 0),
-            n_pending_last_scheduled=response.get("n_pending_last_scheduled", 0),
-            worker_state=response.get("worker_state", WORKER_STATE_ACTIVE),
-        )
+        return _work_response(task_id, running_tasks, response)
 
     def _known_task(self, task_id: str | None, response: dict[str, Any]) -> str | None:
         """The task handed out, loaded if this worker did not schedule it (None if it cannot be)."""
@@ -660,14 +665,7 @@ class Worker:
             if known is not None and known not in held:
                 self._leases.append(known)
                 held.add(known)
-        self._last_reply = GetWorkResponse(
-            task_id=None,
-            running_tasks=running_tasks,
-            n_pending_tasks=response.get("n_pending_tasks", 0),
-            n_unique_pending=response.get("n_unique_pending", 0),
-            n_pending_last_scheduled=response.get("n_pending_last_scheduled", 0),
-            worker_state=response.get("worker_state", WORKER_STATE_ACTIVE),
-        )
+        self._last_reply = _work_response(None, running_tasks, response)
 
     def _held_tasks(self) -> list[str]:
         """Every task this worker holds: running, being started, leased."""
