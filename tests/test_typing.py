@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = ["scheduler", "worker", "rpc.py", "server", "_protocol.py"]
+CORE = ["scheduler", "worker", "rpc.py", "_http.py", "server", "_protocol.py", "task_history.py", "db_task_history.py"]
 
 
 def test_core_packages_type_check() -> None:

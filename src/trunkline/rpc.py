@@ -3,7 +3,7 @@
 Every call is ``POST <url>/api/<method>`` with a form field ``data`` holding the
 JSON keyword arguments; the answer is ``{"response": ...}``. This speaks to a
 trunkline scheduler and to Luigi's ``luigid`` alike. One keep-alive connection
-is reused for every call (httpx).
+is reused for every call (``trunkline._http``).
 
 An unreachable scheduler on first contact fails at once with a message saying
 how to start one (or to use ``--local-scheduler``); once a scheduler has
@@ -16,11 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.parse
 from typing import Any
 
-import httpx
-
+from trunkline._http import TRANSPORT_ERRORS, Answer, KeepAliveClient
 from trunkline.configuration import get_config
 
 logger = logging.getLogger("luigi-interface")
@@ -34,15 +32,6 @@ class RPCError(Exception):
     def __init__(self, message: str, sub_exception: BaseException | None = None) -> None:
         super().__init__(message)
         self.sub_exception = sub_exception
-
-
-def _transport_for(url: str) -> tuple[str, httpx.HTTPTransport | None]:
-    """``http+unix://%2Fpath%2Fsock/`` talks over a unix socket."""
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme != "http+unix":
-        return url, None
-    socket_path = urllib.parse.unquote(parsed.netloc)
-    return f"http://localhost{parsed.path or '/'}", httpx.HTTPTransport(uds=socket_path)
 
 
 class RemoteScheduler:
@@ -61,14 +50,11 @@ class RemoteScheduler:
         self._rpc_retry_wait = config.getfloat("core", "rpc_retry_wait", 30.0)
         self._rpc_log_retries = config.getboolean("core", "rpc_log_retries", True)
         token = config.get("core", "rpc_auth_token", "") or config.get("scheduler", "auth_token", "")
-        base_url, transport = _transport_for(self._url)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = httpx.Client(
-            base_url=base_url,
-            transport=transport,
-            headers=headers,
-            timeout=httpx.Timeout(60.0, connect=self._connect_timeout),
-        )
+        try:
+            self._client = KeepAliveClient(self._url, headers=headers, connect_timeout=self._connect_timeout)
+        except ValueError as exc:
+            raise RPCError(f"{exc}; check --scheduler-url or [core] scheduler_url", exc) from exc
         self._contacted = False
         self._unsupported: set[str] = set()
 
@@ -79,8 +65,8 @@ class RemoteScheduler:
         raise TypeError("RemoteScheduler holds a network connection and cannot be pickled")
 
     # -- the one place that talks to the network --------------------------------------
-    def _fetch(self, method: str, body: dict[str, Any]) -> httpx.Response:
-        return self._client.post(f"/api/{method}", data={"data": json.dumps(body)})
+    def _fetch(self, method: str, body: dict[str, Any]) -> Answer:
+        return self._client.post_form(f"/api/{method}", {"data": json.dumps(body)})
 
     def _request(self, method: str, body: dict[str, Any], attempts: int | None = None, allow_null: bool = True) -> Any:
         attempts = self._rpc_retry_attempts if attempts is None else attempts
@@ -88,7 +74,7 @@ class RemoteScheduler:
         for attempt in range(1, max(1, attempts) + 1):
             try:
                 response = self._fetch(method, body)
-            except httpx.TransportError as exc:
+            except TRANSPORT_ERRORS as exc:
                 last_error = exc
                 if not self._contacted:
                     raise RPCError(self._unreachable_message(exc), exc) from exc
@@ -98,18 +84,18 @@ class RemoteScheduler:
                     time.sleep(self._rpc_retry_wait)
                 continue
             self._contacted = True
-            if response.status_code == HTTP_NOT_FOUND:
+            if response.status == HTTP_NOT_FOUND:
                 self._unsupported.add(method)
                 raise NotImplementedError(f"the scheduler at {self._url} has no method {method!r}")
-            if response.status_code in (401, 403):
+            if response.status in (401, 403):
                 raise RPCError(
-                    f"The scheduler at {self._url} refused {method!r} ({response.status_code}): set "
+                    f"The scheduler at {self._url} refused {method!r} ({response.status}): set "
                     "[core] rpc_auth_token to the scheduler's auth token"
                 )
-            if response.status_code >= 400:
-                raise RPCError(f"The scheduler at {self._url} answered {response.status_code} to {method!r}: {response.text[:500]}")
+            if response.status >= 400:
+                raise RPCError(f"The scheduler at {self._url} answered {response.status} to {method!r}: {response.text[:500]}")
             try:
-                result = response.json()["response"]
+                result = json.loads(response.body)["response"]
             except (ValueError, KeyError) as exc:
                 raise RPCError(f"The scheduler at {self._url} sent a malformed answer to {method!r}", exc) from exc
             if result is None and not allow_null:

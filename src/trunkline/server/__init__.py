@@ -45,7 +45,21 @@ def app(
     history = task_history or getattr(scheduler, "task_history", None)
     handlers.extend(history_handlers(scheduler, history, auth_token=token or "", read_only_open=read_only_open))
     handlers.extend(visualiser_handlers(scheduler, auth_token=token or "", read_only_open=read_only_open))
+    settings.setdefault("log_function", _log_request)
     return tornado.web.Application(handlers, **settings)
+
+
+_access_log = logging.getLogger("tornado.access")
+
+
+def _log_request(handler: tornado.web.RequestHandler) -> None:
+    """Successful calls at DEBUG (a busy scheduler answers thousands a second);
+    refusals and failures at WARNING/ERROR, as tornado logs them."""
+    status = handler.get_status()
+    level = logging.DEBUG if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    if _access_log.isEnabledFor(level):
+        request = handler.request
+        _access_log.log(level, "%d %s %.2fms", status, handler._request_summary(), 1000.0 * request.request_time())
 
 
 def run(
