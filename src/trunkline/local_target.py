@@ -145,7 +145,9 @@ class LocalTarget(FileSystemTarget):
     def makedirs(self) -> None:
         """Create the parent directories of the path if they are missing."""
         parent = os.path.dirname(os.path.normpath(self.path))
-        if parent:
+        # One stat when the directory exists (the usual case) rather than a
+        # mkdir that fails with FileExistsError inside os.makedirs.
+        if parent and not os.path.isdir(parent):
             os.makedirs(parent, exist_ok=True)
 
     def open(self, mode: str = "r") -> Any:
