@@ -17,9 +17,13 @@ TASK_ID_TRUNCATE_HASH = 10
 TASK_ID_INVALID_CHAR_REGEX = re.compile(r"[^A-Za-z0-9_]")
 
 
+# Built once: json.dumps with these options would build an encoder per call.
+_CANONICAL_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+
 def task_id_str(task_family: str, params: dict[str, str]) -> str:
     """The id of the task of ``task_family`` with these serialized parameters."""
-    canonical = json.dumps(params, separators=(",", ":"), sort_keys=True)
+    canonical = _CANONICAL_JSON.encode(params)
     digest = hashlib.md5(canonical.encode("utf-8"), usedforsecurity=False).hexdigest()
     first = sorted(params)[:TASK_ID_INCLUDE_PARAMS]
     summary = "_".join(params[name][:TASK_ID_TRUNCATE_PARAMS] for name in first)
