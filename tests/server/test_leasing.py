@@ -198,6 +198,7 @@ def test_bad_work_cycle_arguments_get_400_and_change_nothing(server: InProcessSe
     bad_calls: list[dict[str, Any]] = [
         {"worker": "w", "want": "3"},
         {"worker": "w", "want": -1},
+        {"worker": "w", "want": 1, "follow_on": "yes"},
         {"worker": "w", "want": True},
         {"worker": 7},
         {"want": 1},
@@ -378,3 +379,126 @@ def test_a_worker_finishes_after_kill_9_and_restart_of_the_scheduler(tmp_path: P
         assert len(ids_with_status(restarted.port, "DONE")) == 121
     finally:
         restarted.stop()
+
+
+# -- follow-on leases: a chain in one lease ------------------------------------------------
+
+
+def register_chain(scheduler: Scheduler, worker: str, length: int, prefix: str = "C") -> list[str]:
+    ids = [f"{prefix}{n}" for n in range(length)]
+    for n, task_id in enumerate(ids):
+        scheduler.add_task(worker=worker, task_id=task_id, status="PENDING", runnable=True, family=prefix,
+                           deps=[ids[n - 1]] if n else [])
+    return ids
+
+
+def test_a_one_process_worker_leases_a_chain_in_order_each_after_the_one_before() -> None:
+    scheduler = Scheduler()
+    ids = register_chain(scheduler, "w", 5)
+    plain = scheduler.work_cycle(worker="w", want=5, current_tasks=[])
+    assert [entry["task_id"] for entry in plain["tasks"]] == ["C0"]  # without follow_on: what is ready
+
+    scheduler = Scheduler()
+    ids = register_chain(scheduler, "w", 5)
+    lease = scheduler.work_cycle(worker="w", want=5, current_tasks=[], follow_on=True)["tasks"]
+    assert [entry["task_id"] for entry in lease] == ids
+    assert [entry["after"] for entry in lease] == [[], ["C0"], ["C1"], ["C2"], ["C3"]]
+    assert set(scheduler.task_list(status="RUNNING", limit=False)) == set(ids)
+    # The results come back in order in one call, and the chain is done.
+    done = scheduler.work_cycle(worker="w", want=5, current_tasks=[], follow_on=True,
+                                reports=[{"task_id": t, "status": "DONE"} for t in ids])
+    assert done["tasks"] == []
+    assert set(scheduler.task_list(status="DONE", limit=False)) == set(ids)
+
+
+def test_no_follow_ons_while_another_worker_waits_for_work() -> None:
+    scheduler = Scheduler()
+    register_chain(scheduler, "w", 5)
+    register_chain(scheduler, "other", 3, prefix="D")
+    lease = scheduler.work_cycle(worker="w", want=5, current_tasks=[], follow_on=True)["tasks"]
+    assert [entry["task_id"] for entry in lease] == ["C0"]
+
+
+def test_a_fan_in_sink_is_not_a_follow_on() -> None:
+    scheduler = Scheduler()
+    for n in range(3):
+        scheduler.add_task(worker="w", task_id=f"P{n}", status="PENDING", runnable=True, family="P")
+    scheduler.add_task(worker="w", task_id="Sink", status="PENDING", runnable=True, family="S",
+                       deps=["P0", "P1", "P2"])
+    lease = scheduler.work_cycle(worker="w", want=10, current_tasks=[], follow_on=True)["tasks"]
+    assert {entry["task_id"] for entry in lease} == {"P0", "P1", "P2"}
+    assert scheduler.task_list(status="PENDING", limit=False).keys() == {"Sink"}  # others still see it wait
+
+
+def test_a_released_follow_on_waits_for_its_dependency_again() -> None:
+    scheduler = Scheduler()
+    register_chain(scheduler, "w", 3)
+    scheduler.work_cycle(worker="w", want=3, current_tasks=[], follow_on=True)
+    # C0 failed: the worker gives back C1 and C2 unstarted.
+    scheduler.work_cycle(worker="w", want=0, current_tasks=[], reports=[{"task_id": "C0", "status": "FAILED"}],
+                         release=["C1", "C2"])
+    assert scheduler.task_list(status="FAILED", limit=False).keys() == {"C0"}
+    assert scheduler.task_list(status="PENDING", limit=False).keys() == {"C1", "C2"}
+    assert scheduler.work_cycle(worker="w", want=3, current_tasks=[], follow_on=True)["tasks"] == []
+
+
+CHAIN_FLOW = textwrap.dedent(
+    """
+    import os, sys
+    import trunkline as luigi
+
+    ROOT = os.environ["FLOW_ROOT"]
+
+    class Link(luigi.Task):
+        n = luigi.IntParameter()
+
+        def requires(self):
+            return [Link(self.n - 1)] if self.n else []
+
+        def output(self):
+            return luigi.LocalTarget(os.path.join(ROOT, "links", str(self.n)))
+
+        def run(self):
+            with open(os.path.join(ROOT, "runs.log"), "a") as log:
+                log.write(f"{self.n}\\n")
+            if self.n == int(os.environ.get("CHAIN_BREAKS_AT", "-1")):
+                raise RuntimeError("this link breaks")
+            with self.output().open("w") as f:
+                f.write("x")
+
+    if __name__ == "__main__":
+        port, length = int(sys.argv[1]), int(sys.argv[2])
+        luigi.build([Link(length - 1)], scheduler_host="127.0.0.1", scheduler_port=port, log_level="WARNING")
+    """
+)
+
+
+def run_chain(tmp_path: Path, port: int, length: int, **env: str) -> list[int]:
+    script = tmp_path / "chain.py"
+    script.write_text(CHAIN_FLOW)
+    done = subprocess.run(
+        [sys.executable, str(script), str(port), str(length)],
+        env={**os.environ, "FLOW_ROOT": str(tmp_path), **env},
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = tmp_path / "runs.log"
+    return [int(line) for line in log.read_text().split()] if log.exists() else []
+
+
+def test_a_chain_runs_in_a_few_requests(
+    tmp_path: Path, counting_server: tuple[InProcessServer, CountingScheduler]
+) -> None:
+    server, counting = counting_server
+    assert run_chain(tmp_path, server.port, 200) == list(range(200))
+    assert counting.calls["work_cycle"] < 200 / 4, dict(counting.calls)  # not one per link
+    assert len(ids_with_status(server.port, "DONE")) == 200
+
+
+def test_the_links_after_a_broken_one_are_given_back_not_run(tmp_path: Path, server: InProcessServer) -> None:
+    ran = run_chain(tmp_path, server.port, 20, CHAIN_BREAKS_AT="7")
+    assert ran == list(range(8))  # the links after the broken one never ran
+    assert ids_with_status(server.port, "RUNNING") == set()
+    assert [t.split("_")[1] for t in ids_with_status(server.port, "FAILED")] == ["7"]
+    assert len(ids_with_status(server.port, "PENDING")) == 12
+    assert len(ids_with_status(server.port, "DONE")) == 7

@@ -25,6 +25,11 @@ What stays as with ``get_work``:
   workers that still have pending work, and at most ``[scheduler]
   lease_max_tasks``.
 
+* follow-ons (``follow_on=True``, from a worker that runs leases one after
+  another): the next links of chains that start in the lease, each listed with
+  ``after``, which the worker gives back unstarted unless those succeeded; only
+  while no other live worker waits for work.
+
 Luigi workers never call it, so they are unaffected; a trunkline worker that
 gets a 404 (a real ``luigid``) goes back to ``get_work``/``add_task``.
 """
@@ -102,7 +107,8 @@ def check_report(worker: str, report_no: int, report: Any) -> None:
 
 
 def check_work_cycle_arguments(
-    worker: Any, host: Any, reports: Any, want: Any, assistant: Any, current_tasks: Any, release: Any
+    worker: Any, host: Any, reports: Any, want: Any, assistant: Any, current_tasks: Any, release: Any,
+    follow_on: Any = False,
 ) -> None:
     """Every argument of ``work_cycle``, checked before anything changes (they come off the wire)."""
     if not isinstance(worker, str) or not worker:
@@ -113,6 +119,8 @@ def check_work_cycle_arguments(
         raise ValueError(f"work_cycle: want must be a whole number of tasks, 0 or more, got {want!r}")
     if not isinstance(assistant, bool):
         raise ValueError(f"work_cycle: assistant must be true or false, got {assistant!r}")
+    if not isinstance(follow_on, bool):
+        raise ValueError(f"work_cycle: follow_on must be true or false, got {follow_on!r}")
     for name, value in (("current_tasks", current_tasks), ("release", release)):
         if value is not None and not _is_str_list(value):
             raise ValueError(f"work_cycle: {name} must be a list of task ids, got {value!r}")

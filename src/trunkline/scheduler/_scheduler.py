@@ -8,6 +8,7 @@ a method returns.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import heapq
 import logging
@@ -495,16 +496,22 @@ class Scheduler(QueriesMixin):
         assistant: bool = False,
         current_tasks: list[str] | None = None,
         release: list[str] | None = None,
+        follow_on: bool = False,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Apply a worker's reports in order, give back its ``release``d leases, then
         lease it up to ``want`` runnable tasks (each RUNNING for it, as get_work does).
 
         The answer carries get_work's counts, ``running_tasks`` (filled only when
-        nothing is leased), ``tasks`` (the leases, best first) and
+        nothing is leased), ``tasks`` (the leases, in the order to run them) and
         ``lease_seconds`` (how long an unstarted lease stays the worker's to start).
+
+        With ``follow_on`` (a worker that runs its leases one after another), the
+        lease may also hold tasks whose only unfinished dependencies are earlier
+        in the same lease; each such entry lists them under ``after``, and the
+        worker gives the task back unstarted unless all of them succeeded.
         """
-        check_work_cycle_arguments(worker, host, reports, want, assistant, current_tasks, release)
+        check_work_cycle_arguments(worker, host, reports, want, assistant, current_tasks, release, follow_on)
         assert worker is not None
         if self._config.prune_on_get_work:
             self.prune()
@@ -532,14 +539,82 @@ class Scheduler(QueriesMixin):
         leased = self._forgotten_leases(worker, current_tasks)
         limit = min(want, max(1, self._config.lease_max_tasks)) - len(leased)
         if limit > 0 and not self._paused:
-            leased.extend(self._lease(record, assistant, limit))
+            fresh = self._lease(record, assistant, limit)
+            if follow_on and not assistant and len(fresh) < limit and self._sharers(record) == 1:
+                fresh.extend(self._follow_ons(record, fresh, limit - len(fresh)))
+            leased.extend(fresh)
         self._persist()
         if not leased:
             # What runs elsewhere matters to a worker given nothing (its summary
             # names the other workers); with leases it would only add bytes.
             reply["running_tasks"] = self._running_tasks_for(record.id, assistant)
-        reply["tasks"] = [self._lease_entry(task) for task in leased]
+        reply["tasks"] = self._lease_entries(leased)
         return reply
+
+    def _follow_ons(self, record: WorkerRecord, leased: list[TaskRecord], limit: int) -> list[TaskRecord]:
+        """The links of chains that start in this lease: dependents waiting on one
+        task only, leased here, that are PENDING and the worker's to run. Taken
+        breadth first, each after its dependency, and only when no other live
+        worker wants work (so nobody idles while one worker queues up what becomes
+        ready). A task waiting on several (a fan-in's sink) is left to become
+        ready as usual, so other workers still see it pending and stay."""
+        state = self._state
+        in_lease = {task.id for task in leased}
+        queue = collections.deque(leased)
+        tentative: dict[str, int] = {}
+        taken: list[TaskRecord] = []
+        now = self._clock()
+        while queue and len(taken) < limit:
+            for dependent_id in sorted(queue.popleft().dependents):
+                dependent = state.tasks.get(dependent_id)
+                if (
+                    dependent is None
+                    or dependent.id in in_lease
+                    or dependent.status is not TaskStatus.PENDING
+                    or dependent.unfinished_deps != 1
+                    or record.id not in dependent.workers
+                    or dependent.batchable
+                    or not all(
+                        dep_id in in_lease or (dep is not None and dep.status is TaskStatus.DONE)
+                        for dep_id in dependent.deps
+                        for dep in (state.tasks.get(dep_id),)
+                    )
+                    or not self._fits(dependent, tentative)
+                ):
+                    continue
+                for name, amount in dependent.resources.items():
+                    tentative[name] = tentative.get(name, 0) + amount
+                state.set_status(dependent, TaskStatus.RUNNING)
+                dependent.worker_running = record.id
+                dependent.time_running = now
+                in_lease.add(dependent.id)
+                taken.append(dependent)
+                queue.append(dependent)
+                if len(taken) >= limit:
+                    break
+        return taken
+
+    def _lease_entries(self, leased: list[TaskRecord]) -> list[dict[str, Any]]:
+        """The leases in an order that runs dependencies first, each naming under
+        ``after`` the leased tasks it needs (empty for a task that is ready)."""
+        held = {task.id: task for task in leased}
+        emitted: set[str] = set()
+        entries: list[dict[str, Any]] = []
+        waiting = list(leased)
+        while waiting:
+            still_waiting = []
+            for task in waiting:
+                after = sorted(dep_id for dep_id in task.deps if dep_id in held)
+                if all(dep_id in emitted for dep_id in after):
+                    entries.append({**self._lease_entry(task), "after": after})
+                    emitted.add(task.id)
+                else:
+                    still_waiting.append(task)
+            if len(still_waiting) == len(waiting):  # a cycle: hand out the rest as they are
+                entries.extend({**self._lease_entry(task), "after": []} for task in still_waiting)
+                break
+            waiting = still_waiting
+        return entries
 
     def _lease_seconds(self) -> float:
         return float(self._config.worker_disconnect_delay) / 2

@@ -231,6 +231,11 @@ class Worker:
         self._started_at: dict[str, float] = {}
         self._mean_task_seconds: float | None = None
         self._last_progress = 0.0
+        # Follow-on leases (one process only: leases run one after another): a
+        # leased task -> the leased tasks it needs, which must succeed here first.
+        self._lease_after: dict[str, list[str]] = {}
+        self._succeeded_here: set[str] = set()
+        self._to_release: list[str] = []
 
         # Runnable tasks this worker registered and has not finished: the progress line.
         self._to_run: set[str] = set()
@@ -595,11 +600,14 @@ class Worker:
                 # have given them away. Ask again; it hands back those still ours.
                 logger.info("Dropping %d leases held past their time; asking the scheduler again", len(self._leases))
                 self._leases.clear()
-            if not self._leases:
+                self._lease_after.clear()
+            task_id = self._pop_startable_lease()
+            if task_id is None:
                 self._work_cycle(self._lease_size())
-            if not self._leases:
+                task_id = self._pop_startable_lease()
+            if task_id is None:
                 return self._last_reply
-            task_id = self._starting = self._leases.popleft()
+            self._starting = task_id
         reply = self._last_reply
         return GetWorkResponse(
             task_id,
@@ -609,6 +617,17 @@ class Worker:
             reply.n_pending_last_scheduled,
             reply.worker_state,
         )
+
+    def _pop_startable_lease(self) -> str | None:
+        """The next lease whose leased dependencies all succeeded here; a follow-on
+        whose dependency failed (or was suspended) goes back to the scheduler."""
+        while self._leases:
+            task_id = self._leases.popleft()
+            after = self._lease_after.pop(task_id, ())
+            if all(dep_id in self._succeeded_here for dep_id in after):
+                return task_id
+            self._to_release.append(task_id)
+        return None
 
     def _lease_size(self) -> int:
         """About _LEASE_TARGET_SECONDS of work at the pace tasks have run so far (the
@@ -640,12 +659,17 @@ class Worker:
                 "reports": reports,
                 "current_tasks": self._held_tasks(),
             }
+            release = [*self._to_release, *(release or ())]
+            self._to_release = []
             if release:
                 arguments["release"] = release
+            if self.worker_processes == 1 and not self._assistant:
+                arguments["follow_on"] = True
             try:
                 response = self._call_scheduler("work_cycle", arguments)
             except BaseException:
                 self._unsent_reports[:0] = reports
+                self._to_release[:0] = release
                 raise
         self._last_progress = time.monotonic()
         self._lease_deadline = self._last_progress + float(response.get("lease_seconds", 0.0))
@@ -665,6 +689,8 @@ class Worker:
             if known is not None and known not in held:
                 self._leases.append(known)
                 held.add(known)
+                if description.get("after"):
+                    self._lease_after[known] = list(description["after"])
         self._last_reply = _work_response(None, running_tasks, response)
 
     def _held_tasks(self) -> list[str]:
@@ -681,6 +707,8 @@ class Worker:
             return
         self._record_registration(kwargs)
         kwargs.pop("worker", None)
+        if kwargs.get("status") == TaskStatus.DONE.value:
+            self._succeeded_here.add(str(kwargs["task_id"]))
         with self._scheduler_lock:
             if not self._unsent_reports:
                 self._oldest_unsent = time.monotonic()
@@ -698,6 +726,7 @@ class Worker:
         with self._scheduler_lock:
             if self._leases and time.monotonic() - self._last_progress > _LEASE_HOLD_SECONDS:
                 release, self._leases = list(self._leases), collections.deque()
+                self._lease_after.clear()
                 logger.info("A task runs long; giving %d unstarted leases back to the scheduler", len(release))
                 self._work_cycle(0, release=release)
             elif self._unsent_reports and time.monotonic() - self._oldest_unsent >= self._config.ping_interval:
@@ -706,9 +735,10 @@ class Worker:
 
     def _end_leases(self) -> None:
         """Leaving run(): send the last results and give back leases not started."""
-        if not self._leasing or not (self._leases or self._unsent_reports):
+        if not self._leasing or not (self._leases or self._unsent_reports or self._to_release):
             return
         release, self._leases = list(self._leases), collections.deque()
+        self._lease_after.clear()
         try:
             self._work_cycle(0, release=release)
         except Exception:
