@@ -151,3 +151,47 @@ def test_range_daily_from_the_command_line_runs_the_missing_days(tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"2024-03-{d}" for d in range(25, 30)]
+
+
+def test_dates_in_directories_list_only_the_window_not_the_whole_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fs = CountingFileSystem()
+
+    class CountedTarget(luigi.LocalTarget):
+        pass
+
+    CountedTarget.fs = fs
+
+    class Nested(luigi.Task):
+        date = luigi.DateParameter()
+
+        def output(self):
+            return CountedTarget(str(tmp_path / f"{self.date:%Y/%m/%d}" / "part.csv"))
+
+    # Three years of history on disk; the window is the 30 days across new year,
+    # so the directory common to its paths is the dataset's root.
+    first = datetime.date(2021, 4, 1)
+    for i in range(3 * 365):
+        day = first + datetime.timedelta(days=i)
+        if day <= datetime.date(2024, 1, 5):
+            (tmp_path / f"{day:%Y/%m/%d}").mkdir(parents=True)
+            (tmp_path / f"{day:%Y/%m/%d}" / "part.csv").write_text("x")
+    walked: list[str] = []
+    real_walk = os.walk
+
+    def counting_walk(top: Any, *args: Any, **kwargs: Any) -> Any:
+        for entry in real_walk(top, *args, **kwargs):
+            walked.append(entry[0])
+            yield entry
+
+    now = int(datetime.datetime(2024, 1, 15, 12, tzinfo=datetime.timezone.utc).timestamp())
+    span = RangeDaily(of=Nested, start=first, days_back=30, now=now, task_limit=1000)
+    monkeypatch.setattr(os, "walk", counting_walk)
+    missing = span.requires()
+    monkeypatch.undo()
+    window = [datetime.date(2024, 1, 15) - datetime.timedelta(days=i) for i in range(31)]
+    assert sorted(task.date for task in missing) == sorted(d for d in window if d > datetime.date(2024, 1, 5))
+    assert fs.listdir_calls <= 31  # one per day of the window at most
+    assert len(walked) <= 31  # nothing outside the window was walked
+    assert str(tmp_path) not in walked

@@ -169,8 +169,11 @@ def infer_bulk_complete_from_fs(
 ) -> list[datetime.datetime]:
     """The datetimes whose output files are not all present, by listing directories.
 
-    Each output location (first output, second output, ...) is listed once, at
-    the deepest directory common to all its paths in the window.
+    Each output location (first output, second output, ...) is listed once when
+    its paths in the window share a directory (``data/2024-05-01.csv``); when
+    the date is in the directories (``data/2024/05/01/part.csv``), each of the
+    window's directories is listed instead, so data outside the window is never
+    walked.
     """
     outputs_by_datetime = [flatten_output(datetime_to_task(d)) for d in datetimes]
     if not outputs_by_datetime:
@@ -185,10 +188,12 @@ def infer_bulk_complete_from_fs(
     present: set[str] = set()
     for location in range(width):
         targets = [outputs[location] for outputs in outputs_by_datetime]
-        directory = _common_directory([t.path for t in targets])
         fs = targets[0].fs
-        if fs.exists(directory):
-            present.update(os.path.normpath(p) for p in fs.listdir(directory))
+        parents = sorted({os.path.dirname(os.path.normpath(t.path)) or "." for t in targets})
+        directories = parents if len(parents) > 1 else [_common_directory([t.path for t in targets])]
+        for directory in directories:
+            if fs.exists(directory):
+                present.update(os.path.normpath(p) for p in fs.listdir(directory))
     return [
         d
         for d, outputs in zip(datetimes, outputs_by_datetime)
