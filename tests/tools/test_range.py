@@ -33,7 +33,9 @@ class CountingFileSystem(LocalFileSystem):
         return super().listdir(path)
 
 
-def daily_task(root: Path, fs: LocalFileSystem) -> type:
+def daily_task(root: Path, fs: LocalFileSystem, layout: str = "{date:%Y-%m-%d}.txt") -> type:
+    """A daily task whose output path under ``root`` is ``layout``, on ``fs``."""
+
     class CountedTarget(luigi.LocalTarget):
         pass
 
@@ -43,7 +45,7 @@ def daily_task(root: Path, fs: LocalFileSystem) -> type:
         date = luigi.DateParameter()
 
         def output(self):
-            return CountedTarget(str(root / f"{self.date:%Y-%m-%d}.txt"))
+            return CountedTarget(str(root / layout.format(date=self.date)))
 
     return Daily
 
@@ -157,17 +159,7 @@ def test_dates_in_directories_list_only_the_window_not_the_whole_dataset(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fs = CountingFileSystem()
-
-    class CountedTarget(luigi.LocalTarget):
-        pass
-
-    CountedTarget.fs = fs
-
-    class Nested(luigi.Task):
-        date = luigi.DateParameter()
-
-        def output(self):
-            return CountedTarget(str(tmp_path / f"{self.date:%Y/%m/%d}" / "part.csv"))
+    Nested = daily_task(tmp_path, fs, layout="{date:%Y/%m/%d}/part.csv")
 
     # Three years of history on disk; the window is the 30 days across new year,
     # so the directory common to its paths is the dataset's root.
