@@ -55,6 +55,8 @@ def test_overview_counts_statuses_including_upstream_categories(populated: InPro
     assert data["counts"]["UPSTREAM_FAILED"] == 1  # Report_x waits on the failed Load_b
     assert data["families"]["Load"] == {"DONE": 1, "FAILED": 1}
     assert data["total"] == data["matching"] == 4
+    # What the answer cost the scheduler, so the page can poll less on huge graphs.
+    assert isinstance(data["compute_ms"], (int, float)) and data["compute_ms"] >= 0
 
 
 def test_overview_filters_by_status_family_and_text(populated: InProcessServer) -> None:

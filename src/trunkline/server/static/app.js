@@ -6,6 +6,10 @@
   'use strict';
 
   var POLL_MS = 2000;
+  // The next poll waits at least this many times what the last overview cost
+  // the scheduler, so a tab on a huge graph takes at most ~5% of its time.
+  var POLL_COST_FACTOR = 20;
+  var MAX_POLL_MS = 30000;
   var STATUS_ORDER = ['PENDING', 'RUNNING', 'BATCH_RUNNING', 'DONE', 'FAILED', 'DISABLED',
     'UPSTREAM_FAILED', 'UPSTREAM_DISABLED', 'UPSTREAM_MISSING_INPUT', 'UPSTREAM_RUNNING', 'UNKNOWN'];
   var STATUS_LABEL = {
@@ -21,6 +25,7 @@
   var state = {
     route: null,
     timer: null,
+    pollMs: POLL_MS,
     lastOk: 0,
     expanded: {},        // task id -> true, rows opened in the task list
     errors: {},          // task id -> fetch_error answer, fetched once per failure
@@ -177,7 +182,7 @@
     }, function (error) {
       setLive(false, error.message);
     }).then(function () {
-      if (!document.hidden) state.timer = setTimeout(refresh, POLL_MS);
+      if (!document.hidden) state.timer = setTimeout(refresh, state.pollMs);
     });
   }
 
@@ -186,7 +191,7 @@
     live.classList.toggle('offline', !ok);
     $('live-text').textContent = ok ? 'live' : 'offline — ' + (message || 'scheduler unreachable');
     live.title = ok ? 'Updated ' + new Date(state.lastOk).toLocaleTimeString() + '; refreshes every '
-      + POLL_MS / 1000 + ' s' : 'Retrying every ' + POLL_MS / 1000 + ' s';
+      + (state.pollMs / 1000).toFixed(1) + ' s' : 'Retrying every ' + (state.pollMs / 1000).toFixed(1) + ' s';
   }
 
   function loadPaused() {
@@ -215,6 +220,7 @@
     ['status', 'family', 'q'].forEach(function (key) { if (p.get(key)) query.set(key, p.get(key)); });
     query.set('limit', '500');
     return overview(query).then(function (data) {
+      state.pollMs = Math.min(MAX_POLL_MS, Math.max(POLL_MS, POLL_COST_FACTOR * (data.compute_ms || 0)));
       state.actionsNeedToken = data.auth && data.auth.actions_need_token;
       $('sign-in').hidden = !state.actionsNeedToken;
       $('sign-in').textContent = state.token ? 'Change token' : 'Enter token';
