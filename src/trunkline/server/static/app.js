@@ -311,12 +311,15 @@
 
   // Luigi's worker ids read "Worker(salt=..., workers=2, host=h, username=u, pid=12)":
   // show host and pid, keep the whole id as the tooltip.
-  function workerLabel(workerId) {
-    if (!workerId) return el('span', { className: 'muted', text: '' });
+  function workerText(workerId) {
     var host = /host=([^,)]+)/.exec(workerId);
     var pid = /pid=(\d+)/.exec(workerId);
-    var text = host ? host[1] + (pid ? ' · pid ' + pid[1] : '') : workerId;
-    return el('span', { className: 'worker', title: workerId, text: text });
+    return host ? host[1] + (pid ? ' · pid ' + pid[1] : '') : workerId;
+  }
+
+  function workerLabel(workerId) {
+    if (!workerId) return el('span', { className: 'muted', text: '' });
+    return el('span', { className: 'worker', title: workerId, text: workerText(workerId) });
   }
 
   function progressCell(task) {
@@ -383,8 +386,8 @@
       table.appendChild(el('tr', null, el('th', { text: key }), el('td', null, el('code', { text: String(params[key]) }))));
     });
     var facts = [
-      ['Running on', task.worker_running || ''],
-      ['Workers', task.worker_running ? '' : (task.workers || []).join(', ')],
+      ['Running on', task.worker_running ? workerText(task.worker_running) : ''],
+      ['Wanted by', task.worker_running ? '' : (task.workers || []).map(workerText).join(', ')],
       ['Started', task.time_running ? new Date(task.time_running * 1000).toLocaleString() : ''],
       ['First seen', task.start_time ? new Date(task.start_time * 1000).toLocaleString() : ''],
       ['Last updated', task.last_updated ? new Date(task.last_updated * 1000).toLocaleString() : ''],
