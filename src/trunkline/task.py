@@ -278,7 +278,7 @@ class Task(metaclass=Register):
         if warned is None:
             warned = set()
             type.__setattr__(cls, "_unconsumed_params", warned)
-        ignored = getattr(cls, "ignore_unconsumed", set())
+        ignored: set[str] = getattr(cls, "ignore_unconsumed", set())
         for key, value in section.items():
             key = key.replace("-", "_")
             composite = f"{family}_{key}"

@@ -85,8 +85,9 @@ class Register(abc.ABCMeta):
             else:
                 if hit is not None:
                     return hit
-        params = cls.get_params()
-        values = cls.get_param_values(params, args, kwargs)
+        task_cls: Any = cls  # a Task subclass: the metaclass cannot name its methods
+        params = task_cls.get_params()
+        values = task_cls.get_param_values(params, args, kwargs)
         key = (cls, tuple(values))
         try:
             instance = cache.get(key)
@@ -101,10 +102,11 @@ class Register(abc.ABCMeta):
         return instance
 
     def _instantiate(cls, values: list[tuple[str, Any]], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        fast_init = getattr(cls, "_init_from_resolved_values", None)
-        if fast_init is not None and cls.__init__ is cls._base_init:  # type: ignore[attr-defined]
+        task_cls: Any = cls
+        fast_init = getattr(task_cls, "_init_from_resolved_values", None)
+        if fast_init is not None and task_cls.__init__ is task_cls._base_init:
             # The values are resolved already; don't resolve them a second time.
-            instance = cls.__new__(cls)
+            instance = task_cls.__new__(task_cls)
             fast_init(instance, values)
             return instance
         return super().__call__(*args, **kwargs)
@@ -121,7 +123,8 @@ class Register(abc.ABCMeta):
 
     @property
     def task_family(cls) -> str:
-        return cls.get_task_family()  # type: ignore[no-any-return]
+        task_cls: Any = cls
+        return str(task_cls.get_task_family())
 
     # -- the registry ---------------------------------------------------------
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-from typing import Any
+from typing import Any, cast
 
 from trunkline import parameter
 from trunkline.task import Task, flatten
@@ -34,7 +34,7 @@ def common_params(task_instance: Task, task_cls: type) -> dict[str, Any]:
     if not isinstance(task_cls, Register):
         raise TypeError(f"task_cls must be an uninstantiated Task, got {task_cls!r}")
     instance_params = dict(task_instance.get_params())
-    cls_params = dict(task_cls.get_params())
+    cls_params = dict(cast(Any, task_cls).get_params())
     common = set(instance_params) & set(cls_params)
     pairs = [(name, cls_params[name]) for name in common]
     kwargs = {name: task_instance.param_kwargs[name] for name in common}
@@ -53,7 +53,8 @@ class inherits:  # noqa: N801 - Luigi's name
         self.kw_tasks_to_inherit = kw_tasks_to_inherit
 
     def __call__(self, task_that_inherits: Any) -> Any:
-        for parent in self.tasks_to_inherit or tuple(self.kw_tasks_to_inherit.values()):
+        parents: tuple[Any, ...] = self.tasks_to_inherit or tuple(self.kw_tasks_to_inherit.values())
+        for parent in parents:
             for name, param in parent.get_params():
                 if not hasattr(task_that_inherits, name):
                     param.__set_name__(task_that_inherits, name)

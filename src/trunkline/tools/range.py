@@ -202,7 +202,7 @@ def infer_bulk_complete_from_fs(
 
 
 def _count_from(start: datetime.datetime, step: Callable[[int], datetime.datetime], stop: datetime.datetime) -> list[datetime.datetime]:
-    instants = []
+    instants: list[datetime.datetime] = []
     for i in itertools.count():
         instant = step(i)
         if instant >= stop:
