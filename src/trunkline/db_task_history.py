@@ -22,8 +22,7 @@ queue; one background thread writes what has queued in one transaction, logs
 database falls behind. ``close()`` writes what is still queued. Reads first
 wait (briefly) for the events queued before them, so a caller reads its writes.
 
-Only SQLite URLs are supported, through the standard library; other
-databases would need SQLAlchemy (the ``history`` extra) and are not written yet.
+Only SQLite URLs are supported, through the standard library.
 """
 
 from __future__ import annotations
@@ -139,18 +138,9 @@ def sqlite_path_from_url(url: str) -> str:
     (``:memory:`` for ``sqlite://``); a clear :class:`DatabaseURLError` otherwise."""
     scheme = url.split(":", 1)[0]
     if scheme.split("+", 1)[0].lower() != "sqlite":
-        try:
-            import sqlalchemy  # noqa: F401
-        except ImportError:
-            how = (
-                "SQLAlchemy is not installed, and other databases would need it "
-                "(pip install 'trunkline[history]')"
-            )
-        else:
-            how = "other databases, even through SQLAlchemy, are not supported yet"
         raise DatabaseURLError(
             f"[task_history] db_connection = {_without_password(url)!r} is not a SQLite URL; "
-            f"task history is stored with the standard library's sqlite3 and {how}. "
+            "task history is stored with the standard library's sqlite3, and other databases are not supported. "
             f"Use a URL like 'sqlite:///luigi-task-hist.db' (relative) or 'sqlite:////var/lib/trunkline/history.db' (absolute)."
         )
     rest = url[len(scheme) + 3 :] if url[len(scheme) :].startswith("://") else None
