@@ -7,8 +7,10 @@ is reused for every call (``trunkline._http``).
 
 An unreachable scheduler on first contact fails at once with a message saying
 how to start one (or to use ``--local-scheduler``); once a scheduler has
-answered, connection errors are retried ``[core] rpc_retry_attempts`` times,
-``rpc_retry_wait`` seconds apart, so a scheduler restart does not kill workers.
+answered, connection errors are retried with back-off (half a second,
+doubling up to ``[core] rpc_retry_wait``) for ``(rpc_retry_attempts - 1) *
+rpc_retry_wait`` seconds in all, so a scheduler restart does not kill workers
+and is noticed within a second or two.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from trunkline.configuration import get_config
 logger = logging.getLogger("luigi-interface")
 
 HTTP_NOT_FOUND = 404
+# The first wait before retrying a scheduler that answered before (then doubling).
+_FIRST_RETRY_WAIT = 0.5
 
 
 class RPCError(Exception):
@@ -68,20 +72,41 @@ class RemoteScheduler:
     def _fetch(self, method: str, body: dict[str, Any]) -> Answer:
         return self._client.post_form(f"/api/{method}", {"data": json.dumps(body)})
 
+    def _retry_delays(self, attempts: int) -> list[float]:
+        """How long to wait before each retry once a scheduler has answered: doubling
+        from half a second up to ``rpc_retry_wait``, for ``(attempts - 1) *
+        rpc_retry_wait`` seconds in all, as long as fixed waits would. A restarted
+        scheduler is found again within a second or two; one that stays away gets
+        the patience Luigi's configuration asked for."""
+        budget = max(0, attempts - 1) * self._rpc_retry_wait
+        delays: list[float] = []
+        delay = min(_FIRST_RETRY_WAIT, self._rpc_retry_wait)
+        while budget > 1e-9 and delay > 0:
+            step = min(delay, budget)
+            delays.append(step)
+            budget -= step
+            delay = min(delay * 2, self._rpc_retry_wait)
+        return delays
+
     def _request(self, method: str, body: dict[str, Any], attempts: int | None = None, allow_null: bool = True) -> Any:
         attempts = self._rpc_retry_attempts if attempts is None else attempts
+        delays = self._retry_delays(max(1, attempts))
         last_error: BaseException | None = None
-        for attempt in range(1, max(1, attempts) + 1):
+        tries = len(delays) + 1
+        for attempt in range(1, tries + 1):
             try:
                 response = self._fetch(method, body)
             except TRANSPORT_ERRORS as exc:
                 last_error = exc
                 if not self._contacted:
                     raise RPCError(self._unreachable_message(exc), exc) from exc
-                if self._rpc_log_retries:
-                    logger.warning("Failed connecting to remote scheduler %r (attempt %d of %d)", self._url, attempt, attempts)
-                if attempt < attempts:
-                    time.sleep(self._rpc_retry_wait)
+                if attempt < tries:
+                    if self._rpc_log_retries:
+                        logger.warning(
+                            "Failed connecting to remote scheduler %r (%s); retrying in %.1f s",
+                            self._url, type(exc).__name__, delays[attempt - 1],
+                        )
+                    time.sleep(delays[attempt - 1])
                 continue
             self._contacted = True
             if response.status == HTTP_NOT_FOUND:
@@ -102,7 +127,10 @@ class RemoteScheduler:
                 last_error = RPCError(f"{method!r} answered null")
                 continue
             return result
-        raise RPCError(f"Errors ({attempts} attempts) when connecting to remote scheduler {self._url!r}", last_error)
+        raise RPCError(
+            f"Errors ({tries} attempts over {sum(delays):.0f} s) when connecting to remote scheduler {self._url!r}",
+            last_error,
+        )
 
     def _unreachable_message(self, exc: BaseException) -> str:
         return (

@@ -98,3 +98,62 @@ def test_a_restarted_scheduler_is_reached_again_without_waiting(port: int, no_re
 def test_a_url_with_another_scheme_is_one_clear_error() -> None:
     with pytest.raises(RPCError, match="http://, https:// or http\\+unix://"):
         RemoteScheduler("ftp://127.0.0.1:8082/")
+
+
+@pytest.fixture
+def retry_config() -> Iterator[None]:
+    """[core] rpc_retry_wait = 30, rpc_retry_attempts = 3 (Luigi's defaults are 30 and 3)."""
+    from trunkline.configuration import get_config
+
+    config = get_config()
+    if not config.has_section("core"):
+        config.add_section("core")
+    saved = {key: config.get("core", key, None) for key in ("rpc_retry_wait", "rpc_retry_attempts")}
+    config.set("core", "rpc_retry_wait", "30")
+    config.set("core", "rpc_retry_attempts", "3")
+    yield
+    for key, value in saved.items():
+        if value is None:
+            config.remove_option("core", key)
+        else:
+            config.set("core", key, value)
+
+
+def test_a_scheduler_that_went_away_is_retried_soon_then_less_often(
+    port: int, retry_config: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = RemoteScheduler(f"http://127.0.0.1:{port}")
+    with Server(port):
+        client.ping(worker="w")
+    waits: list[float] = []
+    restarted: list[Server] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 4:  # the scheduler comes back while the worker waits
+            restarted.append(Server(port).__enter__())
+
+    monkeypatch.setattr("trunkline.rpc.time.sleep", wait)
+    try:
+        assert client.count_pending(worker="w")["n_pending_tasks"] == 0
+    finally:
+        for server in restarted:
+            server.__exit__(None, None, None)
+    assert waits == [0.5, 1.0, 2.0, 4.0]  # found again after 7.5 s of waiting, not 30
+    client.close()
+
+
+def test_a_scheduler_that_stays_away_gets_luigis_patience_then_a_clear_error(
+    port: int, retry_config: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = RemoteScheduler(f"http://127.0.0.1:{port}")
+    with Server(port):
+        client.ping(worker="w")
+    waits: list[float] = []
+    monkeypatch.setattr("trunkline.rpc.time.sleep", waits.append)
+    with pytest.raises(RPCError, match="attempts over 60 s"):
+        client.count_pending(worker="w")
+    assert sum(waits) == pytest.approx(60.0)  # (attempts - 1) x rpc_retry_wait, as Luigi's fixed waits
+    assert waits[:6] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0]  # doubling...
+    assert max(waits) <= 30.0  # ...never longer than rpc_retry_wait
+    client.close()
