@@ -22,7 +22,9 @@ queue; one background thread writes what has queued in one transaction, logs
 database falls behind. ``close()`` writes what is still queued. Reads first
 wait (briefly) for the events queued before them, so a caller reads its writes.
 
-Only SQLite URLs are supported, through the standard library.
+SQLite URLs (``sqlite:///path``) use the standard library's sqlite3;
+PostgreSQL URLs (``postgresql://user@host/database``) use psycopg 3, which is
+then needed (``pip install 'psycopg[binary]'``).
 """
 
 from __future__ import annotations
@@ -57,8 +59,34 @@ __all__ = [
     "TaskEvent",
     "TaskParameter",
     "TaskRecord",
+    "postgres_conninfo_from_url",
     "sqlite_path_from_url",
 ]
+
+_POSTGRES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    id SERIAL PRIMARY KEY,
+    task_id VARCHAR(200),
+    name VARCHAR(128),
+    host VARCHAR(128)
+);
+CREATE TABLE IF NOT EXISTS task_parameters (
+    task_id INTEGER NOT NULL REFERENCES tasks (id),
+    name VARCHAR(128) NOT NULL,
+    value TEXT,
+    PRIMARY KEY (task_id, name)
+);
+CREATE TABLE IF NOT EXISTS task_events (
+    id SERIAL PRIMARY KEY,
+    task_id INTEGER REFERENCES tasks (id),
+    event_name VARCHAR(20),
+    ts TIMESTAMP NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_task_events_task_id ON task_events (task_id);
+CREATE INDEX IF NOT EXISTS ix_task_events_ts ON task_events (ts);
+CREATE INDEX IF NOT EXISTS ix_tasks_name ON tasks (name);
+CREATE INDEX IF NOT EXISTS ix_tasks_task_id ON tasks (task_id);
+"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -133,6 +161,18 @@ def _without_password(url: str) -> str:
         return url
 
 
+_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
+
+
+def postgres_conninfo_from_url(url: str) -> str | None:
+    """The libpq URL for a PostgreSQL ``db_connection`` (SQLAlchemy's driver
+    suffix dropped), or None when the URL is not PostgreSQL's."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in _POSTGRES_SCHEMES:
+        return None
+    return f"postgresql://{rest}"
+
+
 def sqlite_path_from_url(url: str) -> str:
     """The file a ``sqlite:///relative`` or ``sqlite:////absolute`` URL names
     (``:memory:`` for ``sqlite://``); a clear :class:`DatabaseURLError` otherwise."""
@@ -140,8 +180,9 @@ def sqlite_path_from_url(url: str) -> str:
     if scheme.split("+", 1)[0].lower() != "sqlite":
         raise DatabaseURLError(
             f"[task_history] db_connection = {_without_password(url)!r} is not a SQLite URL; "
-            "task history is stored with the standard library's sqlite3, and other databases are not supported. "
-            f"Use a URL like 'sqlite:///luigi-task-hist.db' (relative) or 'sqlite:////var/lib/trunkline/history.db' (absolute)."
+            "task history is stored in SQLite or PostgreSQL only. "
+            "Use a URL like 'sqlite:///luigi-task-hist.db' (relative), 'sqlite:////var/lib/trunkline/history.db' "
+            "(absolute) or 'postgresql://user@host/database'."
         )
     rest = url[len(scheme) + 3 :] if url[len(scheme) :].startswith("://") else None
     if rest == "" or rest == "/:memory:":
@@ -174,8 +215,40 @@ class _Event(NamedTuple):
 _STOP = object()
 
 
+class _PostgresConnection:
+    """A psycopg connection used the way this module uses sqlite3's: ``?``
+    placeholders, ``execute``/``executemany`` on the connection, explicit
+    ``BEGIN``/``COMMIT`` (the connection itself is in autocommit mode)."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    @staticmethod
+    def _sql(statement: str) -> str:
+        return statement.replace("?", "%s")
+
+    def execute(self, statement: str, args: Iterable[Any] = ()) -> Any:
+        return self._raw.execute(self._sql(statement), tuple(args))
+
+    def executemany(self, statement: str, rows: Iterable[Iterable[Any]]) -> None:
+        rows = [tuple(row) for row in rows]
+        if rows:
+            with self._raw.cursor() as cursor:
+                cursor.executemany(self._sql(statement), rows)
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self._raw.info.transaction_status != 0)  # 0: IDLE
+
+    def rollback(self) -> None:
+        self._raw.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._raw.close()
+
+
 class DbTaskHistory(TaskHistory):
-    """Records the scheduler's task events in SQLite and answers queries over them."""
+    """Records the scheduler's task events in SQLite or PostgreSQL and answers queries over them."""
 
     CURRENT_SOURCE_VERSION = 1
 
@@ -190,18 +263,22 @@ class DbTaskHistory(TaskHistory):
         if connection_string is None:
             connection_string = get_config().get("task_history", "db_connection", DEFAULT_DB_CONNECTION)
         self.connection_string = connection_string
-        path = sqlite_path_from_url(connection_string)
         self._clock = clock
         self._max_queued = max_queued
         self._read_wait_seconds = read_wait_seconds
-        if path == ":memory:":
+        self._postgres = postgres_conninfo_from_url(connection_string)
+        path = sqlite_path_from_url(connection_string) if self._postgres is None else ""
+        if self._postgres is not None:
+            self._target, self._uri = "", False
+        elif path == ":memory:":
             # one shared in-memory database for the writer and the readers,
             # alive while _keepalive is open
             self._target, self._uri = f"file:trunkline-history-{id(self)}?mode=memory&cache=shared", True
         else:
             self._target, self._uri = path, False
-        self._keepalive: sqlite3.Connection | None = self._open_and_create_schema()
-        if path != ":memory:":
+        # An in-memory SQLite database lives as long as one connection to it.
+        self._keepalive: Any = self._open_and_create_schema()
+        if path != ":memory:" and self._keepalive is not None:
             self._keepalive.close()
             self._keepalive = None
         # task id -> [row id, host last recorded]; only the writer thread touches it
@@ -217,12 +294,22 @@ class DbTaskHistory(TaskHistory):
         self._writer.start()
 
     # -- connections -----------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> Any:
+        if self._postgres is not None:
+            import psycopg
+
+            return _PostgresConnection(psycopg.connect(self._postgres, autocommit=True, connect_timeout=10))
         conn = sqlite3.connect(self._target, uri=self._uri, timeout=10.0, isolation_level=None)
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
-    def _open_and_create_schema(self) -> sqlite3.Connection:
+    def _timestamp(self, moment: datetime) -> Any:
+        # SQLite has no time type: Luigi stores this text there, which sorts by time.
+        return moment if self._postgres is not None else moment.strftime(_TS_FORMAT)
+
+    def _open_and_create_schema(self) -> Any:
+        if self._postgres is not None:
+            return self._open_postgres()
         try:
             conn = self._connect()
             if not self._uri:
@@ -239,6 +326,29 @@ class DbTaskHistory(TaskHistory):
                 f"cannot use the task history database {self.connection_string!r} "
                 f"(file {self._target!r}): {error}. Check that its directory exists and is writable, "
                 f"or set [task_history] db_connection to another sqlite:/// path."
+            ) from error
+
+    def _open_postgres(self) -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise DatabaseURLError(
+                f"[task_history] db_connection = {_without_password(self.connection_string)!r} needs psycopg 3 "
+                "for PostgreSQL: pip install 'psycopg[binary]'"
+            ) from None
+        try:
+            conn = self._connect()
+            try:
+                conn.execute("BEGIN")
+                for statement in filter(str.strip, _POSTGRES_SCHEMA.split(";")):
+                    conn.execute(statement)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        except psycopg.Error as error:
+            raise DatabaseURLError(
+                f"cannot use the task history database {_without_password(self.connection_string)!r}: "
+                f"{str(error).strip()}. Check that PostgreSQL runs there and the user may create tables."
             ) from error
 
     # -- TaskHistory: called by the scheduler; cheap, never raises ----------------------------
@@ -271,10 +381,10 @@ class DbTaskHistory(TaskHistory):
 
     # -- the writer thread -----------------------------------------------------------------
     def _write_loop(self) -> None:
-        conn: sqlite3.Connection | None = None
+        conn: Any = None
         try:
             conn = self._connect()
-        except sqlite3.Error:
+        except Exception:
             logger.exception("Task history %s: cannot open the database; events will not be recorded", self.connection_string)
         while True:
             batch = [self._queue.get()]
@@ -293,7 +403,7 @@ class DbTaskHistory(TaskHistory):
                     try:
                         if conn.in_transaction:
                             conn.rollback()
-                    except sqlite3.Error:
+                    except Exception:
                         pass  # the next batch starts a fresh transaction or fails the same way
             with self._handled_changed:
                 self._handled += len(events)
@@ -303,16 +413,17 @@ class DbTaskHistory(TaskHistory):
         if conn is not None:
             conn.close()
 
-    def _write(self, conn: sqlite3.Connection, events: list[_Event]) -> None:
+    def _write(self, conn: Any, events: list[_Event]) -> None:
         new_rows: dict[str, list[Any]] = {}
         conn.execute("BEGIN")
         for event in events:
             row = new_rows.get(event.task_id) or self._rows.get(event.task_id)
             if row is None:
                 cursor = conn.execute(
-                    "INSERT INTO tasks (task_id, name, host) VALUES (?, ?, ?)", (event.task_id, event.family, event.host)
+                    "INSERT INTO tasks (task_id, name, host) VALUES (?, ?, ?) RETURNING id",
+                    (event.task_id, event.family, event.host),
                 )
-                row = new_rows[event.task_id] = [cursor.lastrowid, event.host]
+                row = new_rows[event.task_id] = [cursor.fetchone()[0], event.host]
                 conn.executemany(
                     "INSERT INTO task_parameters (task_id, name, value) VALUES (?, ?, ?)",
                     [(row[0], str(name), _as_text(value)) for name, value in (event.params or {}).items()],
@@ -322,7 +433,7 @@ class DbTaskHistory(TaskHistory):
                 row = new_rows[event.task_id] = [row[0], event.host]
             conn.execute(
                 "INSERT INTO task_events (task_id, event_name, ts) VALUES (?, ?, ?)",
-                (row[0], event.event_name, event.ts.strftime(_TS_FORMAT)),
+                (row[0], event.event_name, self._timestamp(event.ts)),
             )
         conn.execute("COMMIT")
         self._rows.update(new_rows)
@@ -348,7 +459,7 @@ class DbTaskHistory(TaskHistory):
 
     # -- reads (Luigi's names; ``session`` is accepted for compatibility and ignored) -------------
     @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
+    def _reading(self) -> Iterator[Any]:
         if not self._closed:
             self.flush(self._read_wait_seconds)
         with closing(self._connect()) as conn:
@@ -372,7 +483,7 @@ class DbTaskHistory(TaskHistory):
 
     def find_latest_runs(self, session: Any = None) -> list[TaskRecord]:
         """Runs with an event in the past 24 hours, the most recently updated first."""
-        since = (self._clock() - timedelta(days=1)).strftime(_TS_FORMAT)
+        since = self._timestamp(self._clock() - timedelta(days=1))
         with self._reading() as conn:
             records = _load(conn, "id IN (SELECT task_id FROM task_events WHERE ts >= ?)", [since])
         return sorted(records, key=lambda r: (r.events[0].ts, r.events[0].id), reverse=True)
@@ -435,7 +546,7 @@ def _parse_ts(text: Any) -> datetime:
     return text if isinstance(text, datetime) else datetime.fromisoformat(str(text))
 
 
-def _load(conn: sqlite3.Connection, where: str, args: list[Any]) -> list[TaskRecord]:
+def _load(conn: Any, where: str, args: list[Any]) -> list[TaskRecord]:
     """The tasks matching ``where`` (SQL over ``tasks``) with their parameters and events."""
     records: dict[int, TaskRecord] = {}
     for row_id, task_id, name, host in conn.execute(f"SELECT id, task_id, name, host FROM tasks WHERE {where} ORDER BY id", args):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,9 +31,33 @@ class Clock:
         return self.now
 
 
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh history database: a SQLite file, or a new PostgreSQL database on
+    127.0.0.1:5432 (dropped afterwards; skipped where no PostgreSQL runs)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'history.db'}"
+        return
+    psycopg = pytest.importorskip("psycopg", reason="psycopg (the test extra) is needed for PostgreSQL history")
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.Error as error:
+        pytest.skip(f"no PostgreSQL accepts {POSTGRES_ADMIN_URL} here ({str(error).strip()})")
+    name = f"trunkline_history_{uuid.uuid4().hex[:12]}"
+    admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.close()
+
+
 @pytest.fixture
-def history(tmp_path: Path) -> Iterator[DbTaskHistory]:
-    recorded = DbTaskHistory(f"sqlite:///{tmp_path / 'history.db'}")
+def history(database_url: str) -> Iterator[DbTaskHistory]:
+    recorded = DbTaskHistory(database_url)
     yield recorded
     recorded.close()
 
@@ -101,9 +126,9 @@ def test_a_workflow_records_each_task_pending_running_then_done_or_failed(tmp_pa
 
 
 @pytest.fixture
-def clocked(tmp_path: Path) -> Iterator[tuple[Scheduler, DbTaskHistory, Clock]]:
+def clocked(database_url: str) -> Iterator[tuple[Scheduler, DbTaskHistory, Clock]]:
     clock = Clock()
-    recorded = DbTaskHistory(f"sqlite:///{tmp_path / 'h.db'}", clock=clock)
+    recorded = DbTaskHistory(database_url, clock=clock)
     scheduler = Scheduler(task_history_impl=recorded, resources={}, retry_delay=0, stable_done_cooldown_secs=0)
     yield scheduler, recorded, clock
     recorded.close()
@@ -291,13 +316,25 @@ def test_sqlite_urls_name_relative_absolute_and_in_memory_databases() -> None:
         sqlite_path_from_url("sqlite:/history.db")
 
 
-def test_a_database_other_than_sqlite_is_refused_naming_the_url_without_its_password() -> None:
+def test_a_database_other_than_sqlite_or_postgresql_is_refused_naming_the_url_without_its_password() -> None:
     with pytest.raises(DatabaseURLError) as raised:
-        DbTaskHistory("postgresql://luigi:s3cret@db.example.com/history")
+        DbTaskHistory("mysql://luigi:s3cret@127.0.0.1/history")
     message = str(raised.value)
-    assert "postgresql://luigi:***@db.example.com/history" in message
+    assert "mysql://luigi:***@127.0.0.1/history" in message
     assert "s3cret" not in message
-    assert "sqlite:///" in message  # says what would work
+    assert "sqlite:///" in message and "postgresql://" in message  # says what would work
+
+
+def test_an_unreachable_postgresql_is_a_clear_error_at_start_without_the_password() -> None:
+    pytest.importorskip("psycopg", reason="psycopg (the test extra) is needed for PostgreSQL history")
+    with socket.socket() as probe:  # a loopback port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(DatabaseURLError) as raised:
+        DbTaskHistory(f"postgresql://luigi:s3cret@127.0.0.1:{port}/history")
+    message = str(raised.value)
+    assert f"postgresql://luigi:***@127.0.0.1:{port}/history" in message
+    assert "s3cret" not in message
 
 
 def test_an_unusable_sqlite_path_is_a_clear_error_at_start(tmp_path: Path) -> None:
