@@ -1,4 +1,4 @@
-"""The whole package passes mypy (configured in pyproject.toml)."""
+"""The whole package passes mypy --strict (settings in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_package_type_checks() -> None:
     pytest.importorskip("mypy", reason="mypy comes with the test extra")
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--no-incremental", str(ROOT / "src" / "trunkline")],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(ROOT / "src" / "trunkline")],
         cwd=ROOT,
         capture_output=True,
         text=True,

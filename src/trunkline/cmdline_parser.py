@@ -191,7 +191,7 @@ class CmdlineParser:
                 except Exception as exc:
                     if raw:
                         # a property (truthy) on Task; classes like core set it to False
-                        bare = config_cls.use_cmdline_section is False
+                        bare = getattr(config_cls, "use_cmdline_section", True) is False
                         dashed = name if bare else f"{family}_{name}"
                         where = f"--{dashed.replace('_', '-')} {raw!r}"
                     else:

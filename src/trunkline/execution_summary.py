@@ -156,7 +156,7 @@ def _explain_pending(sets: TaskSets) -> None:
 
 def _requirements(task: Task) -> list[Task]:
     try:
-        return list(task._requires())  # type: ignore[attr-defined]
+        return list(task._requires())
     except Exception:  # requires() failed; that task is already a scheduling error
         return []
 

@@ -129,7 +129,7 @@ class InterfaceLogging(BaseLogging):
         level = getattr(logging, str(level_name), logging.DEBUG)
         logger = logging.getLogger("luigi-interface")
         logger.setLevel(level)
-        handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
+        handler = logging.StreamHandler(_CurrentStderr())
         handler.setLevel(level)
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         logger.addHandler(handler)

@@ -184,7 +184,7 @@ class Task(metaclass=Register):
         return str(cls._namespace_at_class_time or "")
 
     @property
-    def task_family(self) -> str:  # type: ignore[override]
+    def task_family(self) -> str:
         return type(self).get_task_family()
 
     @classmethod
@@ -205,7 +205,7 @@ class Task(metaclass=Register):
             found.sort(key=lambda pair: pair[1]._counter)
             cached = (tuple(found), dict(found))
             type.__setattr__(cls, "_params_cache", cached)  # no invalidation for our own cache
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @classmethod
     def _explicit_arity(cls) -> int:
@@ -396,7 +396,7 @@ class Task(metaclass=Register):
         return f"{self.get_task_family()}({', '.join(parts)})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.task_id == other.task_id  # type: ignore[attr-defined]
+        return type(self) is type(other) and self.task_id == other.task_id
 
     # -- the workflow methods --------------------------------------------------------------
     def complete(self) -> bool:
@@ -456,7 +456,7 @@ class Task(metaclass=Register):
                 setattr(self, name, value)
 
 
-Task._base_init = Task.__init__  # type: ignore[attr-defined]
+Task._base_init = Task.__init__
 
 
 def _list_to_tuple(value: Any) -> Any:
@@ -471,9 +471,9 @@ class MixinNaiveBulkComplete:
         complete = []
         for parameters in parameter_tuples:
             if isinstance(parameters, (list, tuple)):
-                task = cls(*parameters)  # type: ignore[call-arg]
+                task = cls(*parameters)
             elif isinstance(parameters, dict):
-                task = cls(**parameters)  # type: ignore[call-arg]
+                task = cls(**parameters)
             else:
                 task = cls(parameters)  # type: ignore[call-arg]
             if task.complete():  # type: ignore[attr-defined]

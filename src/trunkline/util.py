@@ -108,7 +108,7 @@ class copies:  # noqa: N801 - Luigi's name
         task_that_copies = self.requires_decorator(task_that_copies)
 
         @_task_wraps(task_that_copies)
-        class Wrapped(task_that_copies):  # type: ignore[misc, valid-type]
+        class Wrapped(task_that_copies):  # type: ignore[misc]
             def run(_self) -> None:
                 source, target = _self.input(), _self.output()
                 with target.open("w") as out, source.open("r") as lines:
@@ -124,7 +124,7 @@ def delegates(task_that_delegates: Any) -> Any:
         raise AttributeError(f'{task_that_delegates} needs to implement the method "subtasks"')
 
     @_task_wraps(task_that_delegates)
-    class Wrapped(task_that_delegates):  # type: ignore[misc, valid-type]
+    class Wrapped(task_that_delegates):  # type: ignore[misc]
         def deps(self) -> list[Task]:
             subtask_deps = [t.deps() for t in flatten(self.subtasks())]
             return flatten(self.requires()) + flatten(subtask_deps)

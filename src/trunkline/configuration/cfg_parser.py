@@ -123,7 +123,7 @@ def _describe_read_error(path: str, exc: Exception) -> str:
 class LuigiConfigParser(BaseParser, ConfigParser):
     NO_DEFAULT = _NO_DEFAULT
     enabled = True
-    optionxform = str  # type: ignore[assignment,method-assign]  # option names are case-sensitive
+    optionxform = str  # type: ignore[assignment]  # option names are case-sensitive
     _instance: ClassVar[Any] = None
     _config_paths: ClassVar[list[str]] = [
         "/etc/luigi/client.cfg",  # deprecated
@@ -197,7 +197,7 @@ class LuigiConfigParser(BaseParser, ConfigParser):
                 raise
             return default
 
-    def has_option(self, section: str, option: str) -> bool:  # type: ignore[override]
+    def has_option(self, section: str, option: str) -> bool:
         underscored = option.replace("-", "_")
         if ConfigParser.has_option(self, section, underscored):
             return True

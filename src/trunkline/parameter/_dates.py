@@ -113,7 +113,7 @@ class _DatetimeParameterBase(Parameter):
     @staticmethod
     def _convert_to_dt(dt: Any) -> datetime.datetime:
         if not isinstance(dt, datetime.datetime):
-            dt = datetime.datetime.combine(dt, datetime.time.min)
+            return datetime.datetime.combine(dt, datetime.time.min)
         return dt
 
     def normalize(self, dt: Any) -> datetime.datetime | None:

@@ -81,7 +81,7 @@ class TaskRecord:
         if self.first_failure_time is not None and now >= self.first_failure_time + policy.disable_hard_timeout:
             return True
         recent = sum(1 for t in self.failures if t >= now - policy.disable_window)
-        return recent >= policy.retry_count
+        return bool(recent >= policy.retry_count)
 
     def clear_failures(self) -> None:
         self.failures.clear()

@@ -96,7 +96,7 @@ class Scheduler(QueriesMixin):
     def _touch_worker(self, worker_id: str | None, **info: Any) -> WorkerRecord | None:
         if worker_id is None:
             return None
-        worker = self._state.get_or_create_worker(str(worker_id))
+        worker: WorkerRecord = self._state.get_or_create_worker(str(worker_id))
         for key, value in info.items():
             if value is not None:
                 worker.info[key] = value
@@ -415,7 +415,7 @@ class Scheduler(QueriesMixin):
             return None
         known = set(current_tasks)
         for task_id in self._state.running:
-            task = self._state.tasks[task_id]
+            task: TaskRecord = self._state.tasks[task_id]
             if task.worker_running == worker_id and task_id not in known and task.status is TaskStatus.RUNNING:
                 return task
         return None

@@ -128,7 +128,7 @@ def _run_detail(record: Any) -> str:
 
 
 class _HistoryHandler(SchedulerHandler):
-    def initialize(  # type: ignore[override]
+    def initialize(
         self, task_history: Any, auth_token: str = "", read_only_open: bool = True
     ) -> None:
         super().initialize(None, auth_token, read_only_open)

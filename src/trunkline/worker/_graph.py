@@ -53,7 +53,7 @@ CheckResult = bool | CheckFailure
 
 def is_external(task: Task) -> bool:
     """A task is external when it has nothing to run (Luigi: ``run is None``)."""
-    run = task.run  # type: ignore[attr-defined]
+    run = task.run
     return run is None or run == NotImplemented
 
 
@@ -181,7 +181,7 @@ class GraphWalker:
             discovery = Discovery(task, TaskStatus.PENDING, self._retry_external_tasks)
         else:
             discovery = self._discover_dependencies(task)
-        if task.disabled:  # type: ignore[attr-defined]
+        if task.disabled:
             discovery.status = TaskStatus.DISABLED
         return discovery
 

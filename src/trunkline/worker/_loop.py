@@ -79,9 +79,9 @@ class GetWorkResponse:
 
 def _retry_policy_dict(task: Task) -> dict[str, Any]:
     return RetryPolicy(
-        task.retry_count,  # type: ignore[attr-defined]
-        task.disable_hard_timeout,  # type: ignore[attr-defined]
-        task.disable_window,  # type: ignore[attr-defined]
+        task.retry_count,
+        task.disable_hard_timeout,
+        task.disable_window,
     )._asdict()
 
 
@@ -316,9 +316,9 @@ class Worker:
         task = self._scheduled_tasks.get(task_id)
         if task is not None:
             self._add_task_history.append((task, kwargs["status"], kwargs["runnable"]))
-            kwargs["owners"] = task._owner_list()  # type: ignore[attr-defined]
+            kwargs["owners"] = task._owner_list()
             if kwargs.get("params"):
-                kwargs["param_visibilities"] = task._get_param_visibilities()  # type: ignore[attr-defined]
+                kwargs["param_visibilities"] = task._get_param_visibilities()
         for batch_task in self._batch_running_tasks.pop(task_id, ()):
             self._add_task_history.append((batch_task, kwargs["status"], True))
 
@@ -418,14 +418,14 @@ class Worker:
             status=discovery.status.value,
             deps=None if discovery.deps is None else [d.task_id for d in discovery.deps],
             runnable=discovery.runnable,
-            priority=task.priority,  # type: ignore[attr-defined]
+            priority=task.priority,
             resources=task.process_resources(),
             params=task.to_str_params(),
             family=task.task_family,
             module=task.task_module,
-            batchable=task.batchable,  # type: ignore[attr-defined]
+            batchable=task.batchable,
             retry_policy_dict=_retry_policy_dict(task),
-            accepts_messages=task.accepts_messages,  # type: ignore[attr-defined]
+            accepts_messages=task.accepts_messages,
         )
 
     def _report_scheduling_failure(self, task: Task, discovery: Discovery) -> None:
@@ -452,7 +452,7 @@ class Worker:
                     "family": task.task_family,
                     "params": task.to_str_params(only_significant=True),
                     "expl": expl,
-                    "owners": task._owner_list(),  # type: ignore[attr-defined]
+                    "owners": task._owner_list(),
                 },
             )
         except Exception:  # only feeds batched e-mails; never worth failing a run for
@@ -470,7 +470,7 @@ class Worker:
                     "worker": self._id,
                     "task_family": family,
                     "batched_args": batch_param_names,
-                    "max_batch_size": task.max_batch_size,  # type: ignore[attr-defined]
+                    "max_batch_size": task.max_batch_size,
                 },
             )
         self._batch_families_sent.add(family)
@@ -483,7 +483,7 @@ class Worker:
         message = notifications.format_task_error(
             formatted_headline, task, command, formatted_traceback
         )
-        notifications.send_error_email(formatted_subject, message, task.owner_email)  # type: ignore[attr-defined]
+        notifications.send_error_email(formatted_subject, message, task.owner_email)
 
     def _email_unexpected_error(self, task: Task, formatted_traceback: str) -> None:
         self._email_error(
@@ -770,7 +770,7 @@ class Worker:
                 "batch_id": response["batch_id"],
             },
         )
-        return task.task_id
+        return str(task.task_id)
 
     def _handle_task_load_error(self, exc: Exception, task_ids: list[str]) -> None:
         message = f"Cannot find task(s) sent by scheduler: {','.join(task_ids)}"
@@ -819,9 +819,9 @@ class Worker:
         a timeout is enforced by killing the process, and messages need a queue."""
         if not (self._config.force_multiprocessing or self.worker_processes > 1):
             return False
-        task_timeout = task.worker_timeout  # type: ignore[attr-defined]
+        task_timeout = task.worker_timeout
         timeout = task_timeout if task_timeout is not None else self._config.timeout
-        return not timeout and not task.accepts_messages  # type: ignore[attr-defined]
+        return not timeout and not task.accepts_messages
 
     def _task_pool(self) -> TaskProcessPool:
         if self._pool is None:
@@ -847,7 +847,7 @@ class Worker:
 
     def _create_task_process(self, task: Task) -> TaskProcess:
         use_multiprocessing = self._config.force_multiprocessing or self.worker_processes > 1
-        task_timeout = task.worker_timeout  # type: ignore[attr-defined]
+        task_timeout = task.worker_timeout
         if task_timeout is not None:
             use_multiprocessing = use_multiprocessing or bool(task_timeout)
         else:
@@ -860,7 +860,7 @@ class Worker:
         else:
             channel = self._inline
         reporter = TaskStatusReporter(self._scheduler, task.task_id, self._id, None, channel)
-        if task.accepts_messages:  # type: ignore[attr-defined]
+        if task.accepts_messages:
             raw: Any = _fork.Queue() if use_multiprocessing else queue.Queue()
             reporter.scheduler_messages = _TaskMessageQueue(raw, reporter)
         return TaskProcess(
@@ -910,7 +910,7 @@ class Worker:
     def _seconds_to_next_task_timeout(self) -> float:
         deadlines = [p.timeout_time for p in self._running_tasks.values() if p.timeout_time]
         if not deadlines:
-            return self._config.wait_interval
+            return float(self._config.wait_interval)
         return max(0.0, min(deadlines) - time.time())
 
     def _timed_out_child(self) -> TaskResult | None:
@@ -1044,7 +1044,7 @@ class Worker:
         if not config.max_keep_alive_idle_duration or not self._idle_since:
             return True
         shutdown_at = self._idle_since + config.max_keep_alive_idle_duration
-        return shutdown_at > datetime.datetime.now()
+        return bool(shutdown_at > datetime.datetime.now())
 
     def handle_interrupt(self, signum: int, _frame: Any) -> None:
         """SIGUSR1: stop asking for work, finish what runs, then exit."""

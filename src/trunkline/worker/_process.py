@@ -199,7 +199,7 @@ class TaskProcess(ForkProcess):
         self.worker_id = worker_id
         self.result_queue = result_queue
         self.status_reporter = status_reporter
-        task_timeout = task.worker_timeout  # type: ignore[attr-defined]
+        task_timeout = task.worker_timeout
         self.worker_timeout = task_timeout if task_timeout is not None else worker_timeout
         self.timeout_time = time.time() + self.worker_timeout if self.worker_timeout else None
         # A timeout can only be enforced on a process that can be killed.
@@ -285,7 +285,7 @@ class TaskProcess(ForkProcess):
 
         Returns the incomplete yielded tasks, as (module, family, params), or [].
         """
-        outcome = self.task.run()  # type: ignore[attr-defined]
+        outcome = self.task.run()
         if not isinstance(outcome, collections.abc.Generator):
             return []
         to_send: Any = None
