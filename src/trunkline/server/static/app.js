@@ -484,7 +484,10 @@
     var downstream = state.route.params.get('dir') === 'downstream';
     var hideDone = state.route.params.get('done') === 'hide';
     var method = downstream ? 'inverse_dep_graph' : 'dep_graph';
+    var asked = performance.now();
     return api(method, { task_id: root, include_done: !hideDone }).then(function (graph) {
+      // A large graph costs the scheduler (and this page) more: refresh it less often.
+      state.pollMs = Math.min(MAX_POLL_MS, Math.max(POLL_MS, POLL_COST_FACTOR * (performance.now() - asked)));
       graph = graph || {};
       var ids = Object.keys(graph);
       var nodes = [];
