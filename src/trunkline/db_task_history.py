@@ -63,9 +63,10 @@ __all__ = [
     "sqlite_path_from_url",
 ]
 
-_POSTGRES_SCHEMA = """
+# Luigi's tables; only the auto-numbered id column is spelled per database.
+_SCHEMA_TEMPLATE = """
 CREATE TABLE IF NOT EXISTS tasks (
-    id SERIAL PRIMARY KEY,
+    id {id_column},
     task_id VARCHAR(200),
     name VARCHAR(128),
     host VARCHAR(128)
@@ -77,7 +78,7 @@ CREATE TABLE IF NOT EXISTS task_parameters (
     PRIMARY KEY (task_id, name)
 );
 CREATE TABLE IF NOT EXISTS task_events (
-    id SERIAL PRIMARY KEY,
+    id {id_column},
     task_id INTEGER REFERENCES tasks (id),
     event_name VARCHAR(20),
     ts TIMESTAMP NOT NULL
@@ -85,8 +86,11 @@ CREATE TABLE IF NOT EXISTS task_events (
 CREATE INDEX IF NOT EXISTS ix_task_events_task_id ON task_events (task_id);
 CREATE INDEX IF NOT EXISTS ix_task_events_ts ON task_events (ts);
 CREATE INDEX IF NOT EXISTS ix_tasks_name ON tasks (name);
-CREATE INDEX IF NOT EXISTS ix_tasks_task_id ON tasks (task_id);
 """
+_SCHEMA = _SCHEMA_TEMPLATE.format(id_column="INTEGER NOT NULL PRIMARY KEY")
+_POSTGRES_SCHEMA = _SCHEMA_TEMPLATE.format(id_column="SERIAL PRIMARY KEY")
+# After the tables: a database written by an old Luigi gains tasks.task_id first.
+_TASK_ID_INDEX = "CREATE INDEX IF NOT EXISTS ix_tasks_task_id ON tasks (task_id)"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -319,7 +323,7 @@ class DbTaskHistory(TaskHistory):
             if "task_id" not in columns:  # a database written by an old Luigi
                 logger.warning("Task history %s: adding the tasks.task_id column", self.connection_string)
                 conn.execute("ALTER TABLE tasks ADD COLUMN task_id VARCHAR(200)")
-            conn.execute("CREATE INDEX IF NOT EXISTS ix_tasks_task_id ON tasks (task_id)")
+            conn.execute(_TASK_ID_INDEX)
             return conn
         except sqlite3.Error as error:
             raise DatabaseURLError(
@@ -340,7 +344,7 @@ class DbTaskHistory(TaskHistory):
             conn = self._connect()
             try:
                 conn.execute("BEGIN")
-                for statement in filter(str.strip, _POSTGRES_SCHEMA.split(";")):
+                for statement in [*filter(str.strip, _POSTGRES_SCHEMA.split(";")), _TASK_ID_INDEX]:
                     conn.execute(statement)
                 conn.execute("COMMIT")
             finally:
