@@ -119,12 +119,20 @@ def retry_config() -> Iterator[None]:
             config.set("core", key, value)
 
 
-def test_a_scheduler_that_went_away_is_retried_soon_then_less_often(
-    port: int, retry_config: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def client_whose_scheduler_went_away(port: int, retry_config: None) -> Iterator[RemoteScheduler]:
+    """A client that talked to a scheduler on ``port``, which has since stopped."""
     client = RemoteScheduler(f"http://127.0.0.1:{port}")
     with Server(port):
         client.ping(worker="w")
+    yield client
+    client.close()
+
+
+def test_a_scheduler_that_went_away_is_retried_soon_then_less_often(
+    port: int, client_whose_scheduler_went_away: RemoteScheduler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_whose_scheduler_went_away
     waits: list[float] = []
     restarted: list[Server] = []
 
@@ -140,15 +148,12 @@ def test_a_scheduler_that_went_away_is_retried_soon_then_less_often(
         for server in restarted:
             server.__exit__(None, None, None)
     assert waits == [0.5, 1.0, 2.0, 4.0]  # found again after 7.5 s of waiting, not 30
-    client.close()
 
 
 def test_a_scheduler_that_stays_away_gets_luigis_patience_then_a_clear_error(
-    port: int, retry_config: None, monkeypatch: pytest.MonkeyPatch
+    client_whose_scheduler_went_away: RemoteScheduler, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = RemoteScheduler(f"http://127.0.0.1:{port}")
-    with Server(port):
-        client.ping(worker="w")
+    client = client_whose_scheduler_went_away
     waits: list[float] = []
     monkeypatch.setattr("trunkline.rpc.time.sleep", waits.append)
     with pytest.raises(RPCError, match="attempts over 60 s"):
@@ -156,4 +161,3 @@ def test_a_scheduler_that_stays_away_gets_luigis_patience_then_a_clear_error(
     assert sum(waits) == pytest.approx(60.0)  # (attempts - 1) x rpc_retry_wait, as Luigi's fixed waits
     assert waits[:6] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0]  # doubling...
     assert max(waits) <= 30.0  # ...never longer than rpc_retry_wait
-    client.close()
