@@ -92,30 +92,6 @@ _POSTGRES_SCHEMA = _SCHEMA_TEMPLATE.format(id_column="SERIAL PRIMARY KEY")
 # After the tables: a database written by an old Luigi gains tasks.task_id first.
 _TASK_ID_INDEX = "CREATE INDEX IF NOT EXISTS ix_tasks_task_id ON tasks (task_id)"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    id INTEGER NOT NULL PRIMARY KEY,
-    task_id VARCHAR(200),
-    name VARCHAR(128),
-    host VARCHAR(128)
-);
-CREATE TABLE IF NOT EXISTS task_parameters (
-    task_id INTEGER NOT NULL REFERENCES tasks (id),
-    name VARCHAR(128) NOT NULL,
-    value TEXT,
-    PRIMARY KEY (task_id, name)
-);
-CREATE TABLE IF NOT EXISTS task_events (
-    id INTEGER NOT NULL PRIMARY KEY,
-    task_id INTEGER REFERENCES tasks (id),
-    event_name VARCHAR(20),
-    ts TIMESTAMP NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ix_task_events_task_id ON task_events (task_id);
-CREATE INDEX IF NOT EXISTS ix_task_events_ts ON task_events (ts);
-CREATE INDEX IF NOT EXISTS ix_tasks_name ON tasks (name);
-"""
-
 
 class DatabaseURLError(ValueError):
     """``[task_history] db_connection`` names a database this module cannot use."""
