@@ -30,13 +30,24 @@ logger = logging.getLogger("luigi.server")
 _RUNNING_STATES = (TaskStatus.RUNNING, TaskStatus.BATCH_RUNNING)
 
 
+_STATUS_BY_VALUE: dict[Any, TaskStatus] = {status.value: status for status in TaskStatus}
+
+
 def _status(value: Any) -> TaskStatus:
     try:
-        return TaskStatus(value)
-    except ValueError:
+        return _STATUS_BY_VALUE[value]
+    except (KeyError, TypeError):
         raise ValueError(
             f"unknown task status {value!r}; expected one of {[s.value for s in TaskStatus]}"
         ) from None
+
+
+def _all_str(values: list[Any]) -> bool:
+    # set(map(type, ...)) runs in C: ids are checked at no per-item Python cost.
+    return not values or set(map(type, values)) <= _STR_TYPES or all(isinstance(v, str) for v in values)
+
+
+_STR_TYPES = frozenset({str})
 
 
 def _check_add_task_arguments(
@@ -47,10 +58,10 @@ def _check_add_task_arguments(
         raise ValueError(f"add_task needs task_id as a non-empty string, got {task_id!r}")
     if not isinstance(worker_id, str) or not worker_id:
         raise ValueError(f"add_task needs worker as a non-empty string, got {worker_id!r}")
-    if isinstance(priority, bool) or not isinstance(priority, (int, float)):
+    if priority.__class__ is not int and (isinstance(priority, bool) or not isinstance(priority, (int, float))):
         raise ValueError(f"priority must be a number, got {priority!r}")
     for name, value in (("deps", deps), ("new_deps", new_deps)):
-        if value is not None and (not isinstance(value, list) or not all(isinstance(d, str) for d in value)):
+        if value is not None and (not isinstance(value, list) or not _all_str(value)):
             raise ValueError(f"{name} must be a list of task ids, got {value!r}")
     if resources is not None and (
         not isinstance(resources, dict)
@@ -199,17 +210,13 @@ class Scheduler(QueriesMixin):
 
     def _add_task_from(self, worker: str, arguments: dict[str, Any]) -> None:
         """``add_task`` with its keyword arguments in a dict, for ``worker``."""
-        item = dict(arguments)
-        item.pop("worker", None)
+        get = arguments.get
         self._add_task(
-            item.pop("task_id", None), item.pop("status", TaskStatus.PENDING.value),
-            item.pop("runnable", True), item.pop("deps", None), item.pop("new_deps", None),
-            item.pop("expl", None), item.pop("resources", None), item.pop("priority", 0),
-            item.pop("family", ""), item.pop("module", None), item.pop("params", None),
-            item.pop("param_visibilities", None), item.pop("accepts_messages", False),
-            item.pop("assistant", False), item.pop("tracking_url", None), worker,
-            item.pop("batchable", None), item.pop("batch_id", None),
-            item.pop("retry_policy_dict", None), item.pop("owners", None),
+            get("task_id"), get("status", TaskStatus.PENDING.value), get("runnable", True),
+            get("deps"), get("new_deps"), get("expl"), get("resources"), get("priority", 0),
+            get("family", ""), get("module"), get("params"), get("param_visibilities"),
+            get("accepts_messages", False), get("assistant", False), get("tracking_url"), worker,
+            get("batchable"), get("batch_id"), get("retry_policy_dict"), get("owners"),
         )
 
     def _add_task(
@@ -239,8 +246,7 @@ class Scheduler(QueriesMixin):
         assert task_id is not None and worker_id is not None
         status = _status(status_value)
         state = self._state
-        worker = self._touch_worker(worker_id)
-        assert worker is not None
+        worker = state.get_or_create_worker(worker_id)
         existing = state.tasks.get(task_id)
         if worker.disabled and (existing is None or existing.status is not TaskStatus.RUNNING):
             return  # a disabled worker may only report on what it already runs
@@ -249,9 +255,9 @@ class Scheduler(QueriesMixin):
             task.family = family
         if not task.module:
             task.module = module
-        if not task.param_visibilities and param_visibilities:
+        if param_visibilities and not task.param_visibilities:
             task.param_visibilities = dict(param_visibilities)
-        if not task.params and params:
+        if params and not task.params:
             task.params = dict(params)
         if batchable is not None:
             task.batchable = bool(batchable)
@@ -277,8 +283,8 @@ class Scheduler(QueriesMixin):
             cooling_down = (
                 status is TaskStatus.PENDING
                 and task.status is TaskStatus.DONE
-                and self._clock() - task.updated < self._config.stable_done_cooldown_secs
                 and existing is not None
+                and self._clock() - task.updated < self._config.stable_done_cooldown_secs
             )
             if not cooling_down:
                 if status is TaskStatus.RUNNING and task.status is not TaskStatus.RUNNING:
@@ -297,11 +303,7 @@ class Scheduler(QueriesMixin):
         if resources is not None:
             task.resources = dict(resources)
         if not assistant:
-            state.add_stakeholder(task, worker_id)
-            for dep_id in task.deps:
-                dep = state.tasks.get(dep_id)
-                if dep is not None:
-                    state.add_stakeholder(dep, worker_id)
+            state.add_stakeholders(task, worker_id)
         self._update_priority(task, priority)
         task.retry_policy = self._generate_retry_policy(retry_policy_dict)
         if runnable and status is not TaskStatus.FAILED:

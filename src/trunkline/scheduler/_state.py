@@ -238,6 +238,22 @@ class State:
         self.stakes.setdefault(worker_id, set()).add(task.id)
         task.remove = None
 
+    def add_stakeholders(self, task: TaskRecord, worker_id: str) -> None:
+        """``worker_id`` depends on ``task`` and on each of its known dependencies."""
+        stakes = self.stakes.get(worker_id)
+        if stakes is None:
+            stakes = self.stakes[worker_id] = set()
+        self.add_stakeholder(task, worker_id)
+        tasks = self.tasks
+        dirty = self.dirty_tasks
+        for dep_id in task.deps:
+            dep = tasks.get(dep_id)
+            if dep is not None:
+                dirty.add(dep_id)
+                dep.stakeholders.add(worker_id)
+                stakes.add(dep_id)
+                dep.remove = None
+
     # -- the one place statuses change ---------------------------------------------------
     def set_status(self, task: TaskRecord, new: TaskStatus) -> None:
         """Apply a status change with its consequences (Luigi's rules)."""
