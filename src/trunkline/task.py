@@ -194,7 +194,9 @@ class Task(metaclass=Register):
 
     # -- parameters ------------------------------------------------------------------
     @classmethod
-    def _params(cls) -> tuple[tuple[tuple[str, Parameter], ...], dict[str, Parameter]]:
+    def _params(cls) -> tuple[tuple[tuple[str, Parameter], ...], dict[str, Parameter], int]:
+        """(name, parameter) pairs, the same by name, and how many positional
+        arguments set them all (-1: some are not positional); cached per class."""
         cached = cls.__dict__.get("_params_cache")
         if cached is None:
             found = []
@@ -203,15 +205,16 @@ class Task(metaclass=Register):
                 if isinstance(value, Parameter):
                     found.append((name, value))
             found.sort(key=lambda pair: pair[1]._counter)
-            cached = (tuple(found), dict(found))
+            arity = len(found) if all(p.positional for _, p in found) else -1
+            cached = (tuple(found), dict(found), arity)
             type.__setattr__(cls, "_params_cache", cached)  # no invalidation for our own cache
         return cached
 
     @classmethod
     def _explicit_arity(cls) -> int:
         """How many positional arguments give every parameter (-1: some are not positional)."""
-        params = cls._params()[0]
-        return len(params) if all(p.positional for _, p in params) else -1
+        cached = cls.__dict__.get("_params_cache")
+        return (cached if cached is not None else cls._params())[2]
 
     @classmethod
     def get_params(cls) -> list[tuple[str, Parameter]]:
@@ -401,7 +404,10 @@ class Task(metaclass=Register):
     # -- the workflow methods --------------------------------------------------------------
     def complete(self) -> bool:
         """True when every output exists; a task with no outputs is never complete."""
-        outputs = flatten(self.output())
+        output = self.output()
+        if output is not None and not _maybe_iterable(type(output)):
+            return bool(output.exists())  # one target: the common case, no list built
+        outputs = flatten(output)
         if not outputs:
             warnings.warn(f"Task {self!r} without outputs has no custom complete() method", stacklevel=2)
             return False

@@ -152,7 +152,9 @@ class Parameter:
         self._counter = Parameter._counter
         Parameter._counter += 1
 
-    # -- descriptor: the value set by the task's __init__ lives on the instance
+    # -- descriptor: the value set by the task's __init__ lives on the instance.
+    # No __set__: the instance's own value then shadows the descriptor, so reading
+    # a parameter costs a dict lookup; __get__ only runs when there is no value.
     def __set_name__(self, owner: type, name: str) -> None:
         self._attribute_name = name
 
@@ -166,9 +168,6 @@ class Parameter:
                 f"{type(instance).__name__} has no value for parameter {self._attribute_name!r} "
                 "(was the task's __init__ called?)"
             ) from None
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        instance.__dict__[self._attribute_name] = value
 
     # -- resolving a value -----------------------------------------------------
     def _get_value_from_config(self, section: str, name: str) -> Any:
