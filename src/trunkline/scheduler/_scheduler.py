@@ -355,6 +355,8 @@ class Scheduler(QueriesMixin):
         }
 
     def _fits(self, task: TaskRecord, also_taken: dict[str, int] | None = None) -> bool:
+        if not task.resources:
+            return True
         used = self._state.used_resources
         extra = also_taken or {}
         return all(
@@ -374,8 +376,9 @@ class Scheduler(QueriesMixin):
             raise ValueError("get_work needs a worker")
         if self._config.prune_on_get_work:
             self.prune()
-        record = self._touch_worker(worker, host=host)
-        assert record is not None
+        record = self._state.get_or_create_worker(str(worker))
+        if host is not None:
+            record.info["host"] = host
         if assistant:
             record.assistant = True
         reply = self._counts(record)

@@ -33,7 +33,7 @@ from typing import Any
 
 from trunkline import notifications
 from trunkline.event import Event
-from trunkline.scheduler import RetryPolicy, Scheduler
+from trunkline.scheduler import Scheduler
 from trunkline.scheduler.status import TaskStatus
 from trunkline.task import Task
 from trunkline.task_register import TaskClassException, load_task
@@ -78,11 +78,25 @@ class GetWorkResponse:
 
 
 def _retry_policy_dict(task: Task) -> dict[str, Any]:
-    return RetryPolicy(
-        task.retry_count,
-        task.disable_hard_timeout,
-        task.disable_window,
-    )._asdict()
+    """The task's own retry settings (None: the scheduler's), keyed as RetryPolicy's fields."""
+    return {
+        "retry_count": task.retry_count,
+        "disable_hard_timeout": task.disable_hard_timeout,
+        "disable_window": task.disable_window,
+    }
+
+
+_quote = json.encoder.encode_basestring_ascii
+
+
+def _json_text(value: Any) -> str:
+    """json.dumps(value), without the encoder's set-up for what run() usually
+    explains with: nothing, or a string."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return _quote(value)
+    return json.dumps(value)
 
 
 class _TaskMessageQueue:
@@ -567,9 +581,15 @@ class Worker:
             response = self._call_scheduler("count_pending", {"worker": self._id})
         running_tasks = response.get("running_tasks", [])
         task_id = self._task_id_from(response)
-        self._get_work_response_history.append({"task_id": task_id, "running_tasks": running_tasks})
+        self._remember_work_response(task_id, running_tasks)
         task_id = self._known_task(task_id, response)
         return _work_response(task_id, running_tasks, response)
+
+    def _remember_work_response(self, task_id: str | None, running_tasks: list[dict[str, Any]]) -> None:
+        """For the summary, which names the workers running what this one waited
+        for: only answers that gave this worker nothing say who runs what."""
+        if task_id is None:
+            self._get_work_response_history.append({"task_id": None, "running_tasks": running_tasks})
 
     def _known_task(self, task_id: str | None, response: dict[str, Any]) -> str | None:
         """The task handed out, loaded if this worker did not schedule it (None if it cannot be)."""
@@ -680,9 +700,7 @@ class Worker:
             handed_out = [(self._task_id_from(response), response)]
         else:
             handed_out = [(str(entry["task_id"]), entry) for entry in response.get("tasks", [])]
-        self._get_work_response_history.append(
-            {"task_id": handed_out[0][0] if handed_out else None, "running_tasks": running_tasks}
-        )
+        self._remember_work_response(handed_out[0][0] if handed_out else None, running_tasks)
         held = set(self._held_tasks())
         for task_id, description in handed_out:
             known = self._known_task(task_id, description)
@@ -981,7 +999,7 @@ class Worker:
             worker=self._id,
             task_id=task_id,
             status=status,
-            expl=json.dumps(expl),
+            expl=_json_text(expl),
             resources=task.process_resources(),
             runnable=None,
             params=task.to_str_params(),

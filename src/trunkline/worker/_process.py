@@ -22,7 +22,7 @@ import os
 import random
 import signal
 import time
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, Protocol
 
 from trunkline.event import Event
@@ -247,8 +247,11 @@ class TaskProcess(ForkProcess):
                 else:
                     expl = "Task is an external data dependency and data does not exist (yet?)."
             else:
-                with self._forward_attributes():
+                self._forward_attributes()
+                try:
                     new_deps = self._run_and_collect_new_deps()
+                finally:
+                    self._unforward_attributes()
                 if new_deps:
                     status = TaskStatus.PENDING.value
                     logger.info(
@@ -310,15 +313,16 @@ class TaskProcess(ForkProcess):
             raise TaskException(f"complete() of {task.task_id} failed:\n{result.trace}")
         return result
 
-    @contextlib.contextmanager
-    def _forward_attributes(self) -> Iterator[None]:
+    def _forward_attributes(self) -> None:
+        """While run() executes, the task's set_status_message() etc. reach the scheduler."""
+        task, reporter = self.task, self.status_reporter
         for reporter_attr, task_attr in self.forward_reporter_attributes.items():
-            setattr(self.task, task_attr, getattr(self.status_reporter, reporter_attr))
-        try:
-            yield
-        finally:
-            for task_attr in self.forward_reporter_attributes.values():
-                setattr(self.task, task_attr, None)
+            setattr(task, task_attr, getattr(reporter, reporter_attr))
+
+    def _unforward_attributes(self) -> None:
+        task = self.task
+        for task_attr in self.forward_reporter_attributes.values():
+            setattr(task, task_attr, None)
 
     # -- stopping ----------------------------------------------------------
     def terminate(self) -> None:
