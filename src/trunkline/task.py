@@ -163,6 +163,8 @@ class Task(metaclass=Register):
 
     def trigger_event(self, event: str, *args: Any, **kwargs: Any) -> None:
         """Call every callback registered for ``event`` on this task's classes."""
+        if not self._event_callbacks:
+            return  # the common case: nobody listens
         for event_class, callbacks in list(self._event_callbacks.items()):
             if not isinstance(self, event_class):
                 continue
@@ -189,8 +191,14 @@ class Task(metaclass=Register):
 
     @classmethod
     def get_task_family(cls) -> str:
-        task_namespace = cls.get_task_namespace()
-        return f"{task_namespace}.{cls.__name__}" if task_namespace else cls.__name__
+        family = cls.__dict__.get("_family_cache")
+        if family is None:
+            task_namespace = cls.get_task_namespace()
+            family = f"{task_namespace}.{cls.__name__}" if task_namespace else cls.__name__
+            # Forgotten by the metaclass whenever an attribute of the class (or of
+            # a base) is set, so a changed task_namespace shows at once.
+            type.__setattr__(cls, "_family_cache", family)
+        return family
 
     # -- parameters ------------------------------------------------------------------
     @classmethod
@@ -434,6 +442,8 @@ class Task(metaclass=Register):
         return getpaths(self.requires())
 
     def deps(self) -> list[Task]:
+        if type(self)._requires is Task._requires:
+            return flatten(self.requires())  # what _requires() gives is flat already
         return flatten(self._requires())
 
     def run(self) -> Any:

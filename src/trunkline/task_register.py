@@ -55,8 +55,14 @@ class Register(abc.ABCMeta):
 
     def __setattr__(cls, name: str, value: Any) -> None:
         super().__setattr__(name, value)
-        # A parameter added after class creation (util.inherits does this)
-        # invalidates the cached parameter lists of the class and its subclasses.
+        # A parameter added after class creation (util.inherits does this), or a
+        # new task_namespace, invalidates what the class and its subclasses cache.
+        Register._forget_params(cls)
+        if name in ("task_namespace", "__name__"):
+            Register._reg_index = None
+
+    def __delattr__(cls, name: str) -> None:
+        super().__delattr__(name)
         Register._forget_params(cls)
         if name in ("task_namespace", "__name__"):
             Register._reg_index = None
@@ -66,8 +72,9 @@ class Register(abc.ABCMeta):
         stack = [cls]
         while stack:
             current = stack.pop()
-            if "_params_cache" in current.__dict__:
-                type.__delattr__(current, "_params_cache")
+            for cached in ("_params_cache", "_family_cache"):
+                if cached in current.__dict__:
+                    type.__delattr__(current, cached)
             stack.extend(current.__subclasses__())
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:

@@ -53,6 +53,10 @@ from trunkline.worker._process import (
 from trunkline.worker.config import worker as worker_config
 
 logger = logging.getLogger("luigi-interface")
+# The wire strings, read once: an Enum member's .value is a Python-level property.
+_DONE, _FAILED, _PENDING, _RUNNING = (
+    TaskStatus.DONE.value, TaskStatus.FAILED.value, TaskStatus.PENDING.value, TaskStatus.RUNNING.value
+)
 
 WORKER_STATE_ACTIVE = "active"
 WORKER_STATE_DISABLED = "disabled"
@@ -725,7 +729,7 @@ class Worker:
             return
         self._record_registration(kwargs)
         kwargs.pop("worker", None)
-        if kwargs.get("status") == TaskStatus.DONE.value:
+        if kwargs.get("status") == _DONE:
             self._succeeded_here.add(str(kwargs["task_id"]))
         with self._scheduler_lock:
             if not self._unsent_reports:
@@ -784,7 +788,7 @@ class Worker:
                 "module": response.get("task_module"),
                 "family": response["task_family"],
                 "params": task.to_str_params(),
-                "status": TaskStatus.RUNNING.value,
+                "status": _RUNNING,
                 "batch_id": response["batch_id"],
             },
         )
@@ -799,7 +803,7 @@ class Worker:
             self._add_task(
                 worker=self._id,
                 task_id=task_id,
-                status=TaskStatus.FAILED.value,
+                status=_FAILED,
                 runnable=False,
                 expl=error_message,
             )
@@ -943,7 +947,7 @@ class Worker:
                 logger.info(message)
                 process.task.trigger_event(Event.TIMEOUT, process.task, message)
                 self._forget_child(task_id)
-                return (task_id, TaskStatus.FAILED.value, message, [], [])
+                return (task_id, _FAILED, message, [], [])
         return None
 
     def _child_ended_without_result(self, task_id: str) -> TaskResult:
@@ -955,7 +959,7 @@ class Worker:
         logger.info(message)
         process.task.trigger_event(Event.PROCESS_FAILURE, process.task, message)
         self._forget_child(task_id)
-        return (task_id, TaskStatus.FAILED.value, message, [], [])
+        return (task_id, _FAILED, message, [], [])
 
     def _forget_child(self, task_id: str) -> None:
         process = self._running_tasks.get(task_id)
@@ -984,7 +988,7 @@ class Worker:
         task = self._scheduled_tasks[task_id]
         if task_id not in self._running_tasks:
             return
-        if status == TaskStatus.FAILED.value and not (
+        if status == _FAILED and not (
             is_external(task) and self._config.retry_external_tasks
         ):
             self._email_task_failure(task, expl)
@@ -1021,13 +1025,13 @@ class Worker:
                     reschedule = False
             if reschedule:
                 self.add(task)
-        self.run_succeeded &= status == TaskStatus.DONE.value or bool(new_deps)
+        self.run_succeeded &= status == _DONE or bool(new_deps)
 
     def _count_outcome(self, task_id: str, status: str) -> None:
-        if status == TaskStatus.DONE.value:
+        if status == _DONE:
             self._finished.done += 1
             self._to_run.discard(task_id)
-        elif status == TaskStatus.FAILED.value:
+        elif status == _FAILED:
             self._finished.failed += 1
             self._to_run.discard(task_id)
         if self._progress is not None:

@@ -32,6 +32,10 @@ from trunkline.worker._errors import TaskException
 from trunkline.worker._graph import CheckFailure, CompletenessChecker, is_external
 
 logger = logging.getLogger("luigi-interface")
+# The wire strings, read once: an Enum member's .value is a Python-level property.
+_DONE, _FAILED, _PENDING, _RUNNING = (
+    TaskStatus.DONE.value, TaskStatus.FAILED.value, TaskStatus.PENDING.value, TaskStatus.RUNNING.value
+)
 
 _fork = multiprocessing.get_context("fork")
 
@@ -102,7 +106,7 @@ class TaskStatusReporter:
             "add_task",
             task_id=self._task_id,
             worker=self._worker_id,
-            status=TaskStatus.RUNNING.value,
+            status=_RUNNING,
             tracking_url=tracking_url,
         )
 
@@ -229,7 +233,7 @@ class TaskProcess(ForkProcess):
         logger.info("[pid %s] Worker %s running   %s", os.getpid(), self.worker_id, task)
         if self.use_multiprocessing:
             random.seed(os.getpid() * time.time())  # forked children must not share a seed
-        status = TaskStatus.FAILED.value
+        status = _FAILED
         expl: Any = ""
         missing: list[str] = []
         new_deps: list[tuple[str, str, dict[str, str]]] = []
@@ -243,7 +247,7 @@ class TaskProcess(ForkProcess):
             started = time.time()
             if is_external(task):
                 if self._checker.check(task) is True:
-                    status = TaskStatus.DONE.value
+                    status = _DONE
                 else:
                     expl = "Task is an external data dependency and data does not exist (yet?)."
             else:
@@ -253,7 +257,7 @@ class TaskProcess(ForkProcess):
                 finally:
                     self._unforward_attributes()
                 if new_deps:
-                    status = TaskStatus.PENDING.value
+                    status = _PENDING
                     logger.info(
                         "[pid %s] Worker %s new requirements      %s",
                         os.getpid(),
@@ -261,14 +265,14 @@ class TaskProcess(ForkProcess):
                         task,
                     )
                 elif not self.check_complete_on_run or self._checker.check(task) is True:
-                    status = TaskStatus.DONE.value
+                    status = _DONE
                     if self._task_completion_cache is not None:
                         self._task_completion_cache[task.task_id] = True
                 else:
                     raise TaskException(
                         "Task finished running, but complete() is still returning false."
                     )
-            if status == TaskStatus.DONE.value:
+            if status == _DONE:
                 task.trigger_event(Event.PROCESSING_TIME, task, time.time() - started)
                 expl = task.on_success()
                 logger.info("[pid %s] Worker %s done      %s", os.getpid(), self.worker_id, task)
@@ -276,7 +280,7 @@ class TaskProcess(ForkProcess):
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # the task's failure is data, reported to the scheduler
-            status = TaskStatus.FAILED.value
+            status = _FAILED
             logger.exception("[pid %s] Worker %s failed    %s", os.getpid(), self.worker_id, task)
             task.trigger_event(Event.FAILURE, task, exc)
             expl = task.on_failure(exc)
