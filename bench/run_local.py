@@ -1,7 +1,12 @@
 """Local-scheduler benchmark: trunkline vs Luigi 3.8.1 vs a plain-Python floor.
 
+"bound" is bench/bound.py on trunkline's task classes: only the calls on task
+code that Luigi's semantics require, so bound/floor is the best an engine using
+these classes can reach.
+
 Every measurement is a fresh process on a fresh directory (so nothing is
-complete), repeated --repeat times; the table shows medians and ratios.
+complete), repeated --repeat times, the engines of a row taking turns; the
+table shows medians and ratios.
 
     python bench/run_local.py                       # the full table (slow: Luigi is)
     python bench/run_local.py --sizes 1000 --repeat 1 --shapes fanin
@@ -34,11 +39,14 @@ SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W
 def measure(engine: str, shape: str, n: int, workers: int, timeout: float, cpu_ms: int = 0) -> dict:
     root = tempfile.mkdtemp(prefix=f"bench-{engine}-", dir=SCRATCH)
     try:
+        env = {**os.environ, "BENCH_ENGINE": engine}
         if engine == "floor":
             cmd = [sys.executable, str(HERE / "floor.py"), shape, str(n), root, str(cpu_ms)]
+        elif engine == "bound":
+            cmd = [sys.executable, str(HERE / "bound.py"), shape, str(n), root, str(cpu_ms)]
+            env["BENCH_ENGINE"] = "trunkline"  # the task classes the bound calls into
         else:
             cmd = [sys.executable, str(HERE / "workflow.py"), shape, str(n), str(workers), root, str(cpu_ms)]
-        env = {**os.environ, "BENCH_ENGINE": engine}
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
@@ -53,26 +61,44 @@ def measure(engine: str, shape: str, n: int, workers: int, timeout: float, cpu_m
         shutil.rmtree(root, ignore_errors=True)
 
 
-def median_of(engine: str, shape: str, n: int, workers: int, repeat: int, timeout: float, cpu_ms: int = 0) -> dict:
-    if engine == "luigi" and n >= LUIGI_SINGLE_RUN_FROM:
-        repeat = 1  # a Luigi run this large takes minutes; one is enough to see it
-    runs = []
-    for _ in range(repeat):
-        result = measure(engine, shape, n, workers, timeout, cpu_ms)
-        if "seconds" not in result or "error" in result:
-            return result  # one timeout/error is enough to know
-        runs.append(result)
+def medians_of(
+    engines: list[str], shape: str, n: int, workers: int, repeat: int, timeout: float, cpu_ms: int = 0
+) -> dict[str, dict]:
+    """Each engine's median, its runs taken in turns with the others' so that load
+    from elsewhere on the machine falls on all of them alike."""
+    # A large Luigi run takes minutes; one is enough to see it.
+    left = {e: 1 if e == "luigi" and n >= LUIGI_SINGLE_RUN_FROM else repeat for e in engines}
+    runs: dict[str, list[dict]] = {e: [] for e in engines}
+    failed: dict[str, dict] = {}
+    while any(left.values()):
+        for engine in engines:
+            if not left[engine]:
+                continue
+            left[engine] -= 1
+            result = measure(engine, shape, n, workers, timeout, cpu_ms)
+            if "seconds" not in result or "error" in result:
+                failed[engine], left[engine] = result, 0  # one timeout/error is enough to know
+            else:
+                runs[engine].append(result)
     return {
-        "seconds": statistics.median(r["seconds"] for r in runs),
-        "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
+        e: failed.get(e)
+        or {
+            "seconds": statistics.median(r["seconds"] for r in runs[e]),
+            "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs[e]),
+        }
+        for e in engines
     }
+
+
+def median_of(engine: str, shape: str, n: int, workers: int, repeat: int, timeout: float, cpu_ms: int = 0) -> dict:
+    return medians_of([engine], shape, n, workers, repeat, timeout, cpu_ms)[engine]
 
 
 def fmt(result: dict) -> str:
     if "timeout" in result:
         return f"> {result['timeout']:.0f} s"
     if "error" in result:
-        return "error"
+        return "skipped" if result["error"] == "skipped" else "error"
     return f"{result['seconds']:.3f} s"
 
 
@@ -89,22 +115,25 @@ def table(args: argparse.Namespace) -> None:
         f"repeat={args.repeat} (medians; Luigi once from N={LUIGI_SINGLE_RUN_FROM}); "
         f"luigi timeout {args.timeout:.0f} s; outputs on {SCRATCH or 'the temp dir'}; python {sys.version.split()[0]}"
     )
-    header = f"{'shape':8} {'N':>6} {'w':>2} | {'floor':>9} {'trunkline':>10} {'luigi':>10} | {'tl/floor':>8} {'luigi/tl':>9} | {'tl MB':>6} {'luigi MB':>8}"
+    header = (
+        f"{'shape':8} {'N':>6} {'w':>2} | {'floor':>9} {'bound':>9} {'trunkline':>10} {'luigi':>10} | "
+        f"{'bound/floor':>11} {'tl/floor':>8} {'luigi/tl':>9} | {'tl MB':>6} {'luigi MB':>8}"
+    )
     print(header)
     print("-" * len(header))
     for shape in args.shapes:
         for n in args.sizes:
-            floor = median_of("floor", shape, n, 1, args.repeat, args.timeout)
-            for workers in args.workers:
-                ours = median_of("trunkline", shape, n, workers, args.repeat, args.timeout)
-                theirs = (
-                    median_of("luigi", shape, n, workers, args.repeat, args.timeout)
-                    if not args.skip_luigi
-                    else {"error": "skipped"}
-                )
+            for row, workers in enumerate(args.workers):
+                # floor and bound use no workers: measured with the first row, shown on every row
+                engines = (["floor", "bound"] if row == 0 else []) + ["trunkline"] + ([] if args.skip_luigi else ["luigi"])
+                got = medians_of(engines, shape, n, workers, args.repeat, args.timeout)
+                if row == 0:
+                    floor, bound = got["floor"], got["bound"]
+                ours = got["trunkline"]
+                theirs = got.get("luigi", {"error": "skipped"})
                 print(
-                    f"{shape:8} {n:>6} {workers:>2} | {fmt(floor):>9} {fmt(ours):>10} {fmt(theirs):>10} | "
-                    f"{ratio(ours, floor):>8} {ratio(theirs, ours):>9} | "
+                    f"{shape:8} {n:>6} {workers:>2} | {fmt(floor):>9} {fmt(bound):>9} {fmt(ours):>10} {fmt(theirs):>10} | "
+                    f"{ratio(bound, floor):>11} {ratio(ours, floor):>8} {ratio(theirs, ours):>9} | "
                     f"{ours.get('peak_rss_mb', 0):6.0f} {theirs.get('peak_rss_mb', 0):8.0f}",
                     flush=True,
                 )
