@@ -244,38 +244,41 @@ class Task(metaclass=Register):
         """Resolve every parameter's value from args, kwargs, command line, config, defaults."""
         args = tuple(args)
         result: dict[str, Any] = {}
-        params_dict = dict(params)
         family = cls.get_task_family()
-
-        def described() -> str:
-            return f"{family}[args={args}, kwargs={dict(kwargs)}]"
-
-        positional = [(n, p) for n, p in params if p.positional]
-        for index, arg in enumerate(args):
-            if index >= len(positional):
+        if args:
+            positional = [pair for pair in params if pair[1].positional]
+            for (name, param), arg in zip(positional, args):
+                result[name] = param.normalize(arg)
+            if len(args) > len(positional):
                 raise UnknownParameterException(
-                    f"{described()}: takes at most {len(positional)} parameters ({len(args)} given)"
+                    f"{_described(family, args, kwargs)}: takes at most {len(positional)} "
+                    f"parameters ({len(args)} given)"
                 )
-            name, param = positional[index]
-            result[name] = param.normalize(arg)
-        for name, arg in kwargs.items():
-            if name in result:
-                raise DuplicateParameterException(
-                    f"{described()}: parameter {name} was already set as a positional parameter"
-                )
-            if name not in params_dict:
-                raise UnknownParameterException(f"{described()}: unknown parameter {name}")
-            result[name] = params_dict[name].normalize(arg)
-        for name, param in params:
-            if name in result:
-                continue
-            try:
-                has_value = param.has_task_value(family, name)
-            except Exception as exc:
-                raise ValueError(f"{described()}: Error when parsing the default value of '{name}'") from exc
-            if not has_value:
-                raise MissingParameterException(f"{described()}: requires the '{name}' parameter to be set")
-            result[name] = param.task_value(family, name)
+        if kwargs:
+            params_dict = dict(params)
+            for name, arg in kwargs.items():
+                if name in result:
+                    raise DuplicateParameterException(
+                        f"{_described(family, args, kwargs)}: parameter {name} was already set as a positional parameter"
+                    )
+                if name not in params_dict:
+                    raise UnknownParameterException(f"{_described(family, args, kwargs)}: unknown parameter {name}")
+                result[name] = params_dict[name].normalize(arg)
+        if len(result) < len(params):
+            for name, param in params:
+                if name in result:
+                    continue
+                try:
+                    has_value = param.has_task_value(family, name)
+                except Exception as exc:
+                    raise ValueError(
+                        f"{_described(family, args, kwargs)}: Error when parsing the default value of '{name}'"
+                    ) from exc
+                if not has_value:
+                    raise MissingParameterException(
+                        f"{_described(family, args, kwargs)}: requires the '{name}' parameter to be set"
+                    )
+                result[name] = param.task_value(family, name)
 
         cls._warn_about_unconsumed_config(family, result)
         return [(name, _list_to_tuple(result[name])) for name, _ in params]
@@ -473,6 +476,11 @@ class Task(metaclass=Register):
 
 
 Task._base_init = Task.__init__
+
+
+def _described(family: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    """How a failed construction is named in its error: family, args and kwargs."""
+    return f"{family}[args={args}, kwargs={dict(kwargs)}]"
 
 
 def _list_to_tuple(value: Any) -> Any:

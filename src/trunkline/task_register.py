@@ -82,13 +82,15 @@ class Register(abc.ABCMeta):
         if cache is None:
             return super().__call__(*args, **kwargs)
         # When every parameter is given positionally, no configuration or command
-        # line is consulted, so the raw arguments identify the instance.
-        explicit = not kwargs and len(args) == cls._explicit_arity()  # type: ignore[attr-defined]
-        if explicit:
+        # line is consulted, so the raw arguments (and their types: 1 and True
+        # are equal keys) identify the instance.
+        explicit_key = None
+        if not kwargs and len(args) == cls._explicit_arity():  # type: ignore[attr-defined]
+            explicit_key = (cls, args, tuple(map(type, args)))
             try:
-                hit = Register.__explicit_cache.get((cls, args, tuple(map(type, args))))
+                hit = Register.__explicit_cache.get(explicit_key)
             except TypeError:
-                explicit = False
+                explicit_key = None
             else:
                 if hit is not None:
                     return hit
@@ -104,8 +106,8 @@ class Register(abc.ABCMeta):
         if instance is None:
             instance = cls._instantiate(values, args, kwargs)
             cache[key] = instance
-        if explicit:
-            Register.__explicit_cache[(cls, args, tuple(map(type, args)))] = instance
+        if explicit_key is not None:
+            Register.__explicit_cache[explicit_key] = instance
         return instance
 
     def _instantiate(cls, values: list[tuple[str, Any]], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
