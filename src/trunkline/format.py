@@ -155,16 +155,17 @@ class MixedUnicodeBytesWrapper(BaseWrapper):
 
 
 class TextWrapper(io.TextIOWrapper):
-    """Text on top of a byte layer; ``with`` passes success or failure down to that layer."""
+    """Text on top of a byte layer; ``with`` passes success or failure down to that layer.
 
-    def __init__(self, stream: Any, *args: Any, **kwargs: Any) -> None:
-        self._stream = stream
-        super().__init__(stream, *args, **kwargs)
+    Constructed as ``io.TextIOWrapper`` is, with no Python ``__init__`` to pay
+    on every text write: the byte layer is ``buffer``, also read as ``_stream``
+    (Luigi's name) unless a subclass sets that attribute itself.
+    """
 
     def __getattr__(self, name: str) -> Any:
         if name == "_stream":
-            raise AttributeError(name)
-        return getattr(self._stream, name)
+            return self.buffer
+        return getattr(self.buffer, name)
 
     def __enter__(self) -> Self:
         return self
