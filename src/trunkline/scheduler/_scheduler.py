@@ -31,6 +31,9 @@ _RUNNING_STATES = (TaskStatus.RUNNING, TaskStatus.BATCH_RUNNING)
 
 
 _STATUS_BY_VALUE: dict[Any, TaskStatus] = {status.value: status for status in TaskStatus}
+# Read once: an Enum member's .value is a Python-level property.
+_PENDING_VALUE = TaskStatus.PENDING.value
+_ACTIVE_WORKER, _DISABLED_WORKER = WorkerState.ACTIVE.value, WorkerState.DISABLED.value
 
 
 def _status(value: Any) -> TaskStatus:
@@ -115,7 +118,11 @@ class Scheduler(QueriesMixin):
 
     def _generate_retry_policy(self, policy: dict[str, Any] | None) -> RetryPolicy:
         """The scheduler's defaults overlaid with a task's own (non-None) values; memoised."""
-        key = None if not policy else tuple(policy.get(name) for name in RetryPolicy._fields)
+        key = (
+            None
+            if not policy
+            else (policy.get("retry_count"), policy.get("disable_hard_timeout"), policy.get("disable_window"))
+        )
         cached = self._retry_policies.get(key)
         if cached is None:
             default = self._state.default_retry_policy()
@@ -212,7 +219,7 @@ class Scheduler(QueriesMixin):
         """``add_task`` with its keyword arguments in a dict, for ``worker``."""
         get = arguments.get
         self._add_task(
-            get("task_id"), get("status", TaskStatus.PENDING.value), get("runnable", True),
+            get("task_id"), get("status", _PENDING_VALUE), get("runnable", True),
             get("deps"), get("new_deps"), get("expl"), get("resources"), get("priority", 0),
             get("family", ""), get("module"), get("params"), get("param_visibilities"),
             get("accepts_messages", False), get("assistant", False), get("tracking_url"), worker,
@@ -351,7 +358,7 @@ class Scheduler(QueriesMixin):
             "n_unique_pending": worker.n_unique_pending,
             "n_pending_last_scheduled": worker.n_pending_last_scheduled,
             "running_tasks": [],
-            "worker_state": WorkerState.DISABLED.value if worker.disabled else WorkerState.ACTIVE.value,
+            "worker_state": _DISABLED_WORKER if worker.disabled else _ACTIVE_WORKER,
         }
 
     def _fits(self, task: TaskRecord, also_taken: dict[str, int] | None = None) -> bool:

@@ -120,8 +120,15 @@ class Discovery:
     failure_kind: str | None = None
 
 
+# Classes seen to be tasks: isinstance() against Task (an ABC) is a Python-level call.
+_TASK_CLASSES: set[type] = set()
+
+
 def validate_dependency(dependency: object) -> Task:
+    if type(dependency) in _TASK_CLASSES:
+        return dependency  # type: ignore[return-value]
     if isinstance(dependency, Task):
+        _TASK_CLASSES.add(type(dependency))
         return dependency
     if isinstance(dependency, Target):
         raise InvalidDependencyError(

@@ -293,8 +293,8 @@ class TaskProcess(ForkProcess):
         Returns the incomplete yielded tasks, as (module, family, params), or [].
         """
         outcome = self.task.run()
-        if not isinstance(outcome, collections.abc.Generator):
-            return []
+        if outcome is None or not isinstance(outcome, collections.abc.Generator):
+            return []  # (None first: the usual run() returns it, and Generator is an ABC)
         to_send: Any = None
         while True:
             try:
