@@ -56,7 +56,7 @@ class ParameterVisibility(IntEnum):
         return any(value == member.value for member in cls)
 
     def serialize(self) -> int:
-        return int(self.value)
+        return int(self)  # (not self.value: a Python-level property)
 
 
 class ParameterException(Exception):
