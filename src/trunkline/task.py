@@ -195,9 +195,11 @@ class Task(metaclass=Register):
         if family is None:
             task_namespace = cls.get_task_namespace()
             family = f"{task_namespace}.{cls.__name__}" if task_namespace else cls.__name__
-            # Forgotten by the metaclass whenever an attribute of the class (or of
-            # a base) is set, so a changed task_namespace shows at once.
-            type.__setattr__(cls, "_family_cache", family)
+            if cls.get_task_namespace.__func__ is Task.get_task_namespace.__func__:  # type: ignore[attr-defined]
+                # Forgotten by the metaclass whenever an attribute of the class (or of
+                # a base) is set, so a new task_namespace shows at once. An overridden
+                # get_task_namespace() may answer differently each time: not cached.
+                type.__setattr__(cls, "_family_cache", family)
         return family
 
     # -- parameters ------------------------------------------------------------------

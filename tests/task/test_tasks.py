@@ -94,6 +94,33 @@ def test_namespaces_prefix_the_family() -> None:
     assert Register.get_task_cls("reports.Monthly") is Monthly
 
 
+def test_a_namespace_set_after_the_class_shows_in_its_family_and_its_subclasses() -> None:
+    class Base(luigi.Task):
+        pass
+
+    class Child(Base):
+        pass
+
+    assert (Base.get_task_family(), Child.get_task_family()) == ("Base", "Child")
+    Base.task_namespace = "late"
+    assert (Base.get_task_family(), Child.get_task_family()) == ("late.Base", "late.Child")
+    del Base.task_namespace
+    assert (Base.get_task_family(), Child().task_family) == ("Base", "Child")
+
+
+def test_an_overridden_get_task_namespace_is_asked_every_time() -> None:
+    current = ["first"]
+
+    class Dynamic(luigi.Task):
+        @classmethod
+        def get_task_namespace(cls) -> str:
+            return current[0]
+
+    assert Dynamic.get_task_family() == "first.Dynamic"
+    current[0] = "second"
+    assert Dynamic.get_task_family() == "second.Dynamic"
+
+
 def test_auto_namespace_uses_the_module_name() -> None:
     luigi.auto_namespace(scope=__name__)
 

@@ -45,12 +45,13 @@ def _status(value: Any) -> TaskStatus:
         ) from None
 
 
-def _all_str(values: list[Any]) -> bool:
-    # set(map(type, ...)) runs in C: ids are checked at no per-item Python cost.
-    return not values or set(map(type, values)) <= _STR_TYPES or all(isinstance(v, str) for v in values)
-
-
 _STR_TYPES = frozenset({str})
+
+
+def _all_str(values: list[Any]) -> bool:
+    # set(map(type, ...)) runs in C: ids are checked at no per-item Python cost
+    # (the generator only runs for str subclasses, or to find what is wrong).
+    return not values or set(map(type, values)) <= _STR_TYPES or all(isinstance(v, str) for v in values)
 
 
 def _check_add_task_arguments(
@@ -61,7 +62,8 @@ def _check_add_task_arguments(
         raise ValueError(f"add_task needs task_id as a non-empty string, got {task_id!r}")
     if not isinstance(worker_id, str) or not worker_id:
         raise ValueError(f"add_task needs worker as a non-empty string, got {worker_id!r}")
-    if priority.__class__ is not int and (isinstance(priority, bool) or not isinstance(priority, (int, float))):
+    # (a plain int, the usual priority, passes at the first test; bool is an int but not a priority)
+    if type(priority) is not int and (isinstance(priority, bool) or not isinstance(priority, (int, float))):
         raise ValueError(f"priority must be a number, got {priority!r}")
     for name, value in (("deps", deps), ("new_deps", new_deps)):
         if value is not None and (not isinstance(value, list) or not _all_str(value)):
