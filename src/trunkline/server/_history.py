@@ -148,6 +148,13 @@ class _HistoryHandler(SchedulerHandler):
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(_page(title, body))
 
+    def _run_page(self, record: Any, missing: str) -> None:
+        """One recorded run in detail, or a 404 saying (``missing``, HTML) what was not found."""
+        if record is None:
+            self.html_page("Not found", f"<p>{missing}</p>", 404)
+            return
+        self.html_page(f"{record.name} run {record.id}", _run_detail(record))
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.html_page(f"Error {status_code}", "<p>The history page failed; the scheduler's log says why.</p>", status_code)
 
@@ -189,19 +196,13 @@ class ByParamsHandler(_HistoryHandler):
 class ByIdHandler(_HistoryHandler):
     async def get(self, record_id: str) -> None:
         record = await self.read(self.history.find_task_by_id, record_id)
-        if record is None:
-            self.html_page("Not found", f"<p>No run with record id {_e(record_id)} is in the task history.</p>", 404)
-            return
-        self.html_page(f"{record.name} run {record.id}", _run_detail(record))
+        self._run_page(record, f"No run with record id {_e(record_id)} is in the task history.")
 
 
 class ByTaskIdHandler(_HistoryHandler):
     async def get(self, task_id: str) -> None:
         record = await self.read(self.history.find_task_by_task_id, task_id)
-        if record is None:
-            self.html_page("Not found", f"<p>No run of task {_e(task_id)} is in the task history.</p>", 404)
-            return
-        self.html_page(f"{record.name} run {record.id}", _run_detail(record))
+        self._run_page(record, f"No run of task {_e(task_id)} is in the task history.")
 
 
 class TaskNamesHandler(_HistoryHandler):
