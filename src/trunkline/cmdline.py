@@ -25,7 +25,19 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+def _alias_luigi() -> None:
+    """Let the user's ``import luigi`` (and their libraries') get trunkline.
+
+    Done before any user module is imported; ``TRUNKLINE_AS_LUIGI=0`` turns it off.
+    """
+    from trunkline._luigi_alias import alias_disabled_by_environment, install_as_luigi
+
+    if not alias_disabled_by_environment():
+        install_as_luigi()
+
+
 def trunkline_run(argv: Sequence[str] | None = None) -> None:
+    _alias_luigi()
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in _SUBCOMMANDS:
         _run_subcommand(args[0], args[1:])
@@ -65,6 +77,7 @@ def _run_subcommand(name: str, args: list[str]) -> None:
 
 def trunklined_run(argv: Sequence[str] | None = None) -> None:
     """The ``trunklined`` command: ``trunkline scheduler`` under luigid's role."""
+    _alias_luigi()
     _run_subcommand("scheduler", list(sys.argv[1:] if argv is None else argv))
 
 
