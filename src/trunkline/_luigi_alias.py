@@ -71,6 +71,9 @@ def _make_luigi_package() -> _LuigiPackage:
     package.__version__ = LUIGI_VERSION  # type: ignore[attr-defined]
     package.VERSION = LUIGI_VERSION  # type: ignore[attr-defined]
     package.install_as_luigi = install_as_luigi  # type: ignore[attr-defined]
+    # Registered now, as Luigi's own __init__ imports it first: importing it
+    # later would make the import system set luigi.__version__ to the module.
+    sys.modules.setdefault("luigi.__version__", _make_version_module())
     return package
 
 
@@ -131,8 +134,6 @@ class _LuigiAliasFinder(importlib.abc.MetaPathFinder):
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname == "luigi":
             module: types.ModuleType = _make_luigi_package()
-        elif fullname == "luigi.__version__":
-            module = _make_version_module()
         elif fullname.startswith("luigi."):
             try:
                 module = importlib.import_module(_trunkline_name(fullname))
