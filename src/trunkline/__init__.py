@@ -13,6 +13,7 @@ from trunkline import rpc as rpc
 from trunkline import target as target
 from trunkline import task as task
 from trunkline import task_register as task_register
+from trunkline._luigi_alias import LuigiAliasError as LuigiAliasError
 from trunkline._luigi_alias import install_as_luigi as install_as_luigi
 from trunkline.event import Event as Event
 from trunkline.execution_summary import LuigiStatusCode as LuigiStatusCode
@@ -88,6 +89,7 @@ __all__ = [
     "IntParameter",
     "ListParameter",
     "LocalTarget",
+    "LuigiAliasError",
     "LuigiStatusCode",
     "MonthParameter",
     "NumericalParameter",
