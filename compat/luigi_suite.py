@@ -33,6 +33,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import typing
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,10 @@ LUIGI_VERSION = "3.8.1"
 REPO = Path(__file__).resolve().parent.parent
 
 # What Luigi's tests import beyond trunkline's test extra.
-TEST_REQUIREMENTS = ["mock", "jsonschema", "psutil", "hypothesis", "pytest-timeout", "toml", "mypy"]
+TEST_REQUIREMENTS = [
+    "mock", "jsonschema", "psutil", "hypothesis", "pytest-timeout", "toml", "mypy", "sqlalchemy",
+    "prometheus-client", "datadog",
+]
 
 # Test files left out, with the reason. Anything not listed here runs.
 EXCLUDED: dict[str, str] = {
@@ -96,7 +100,7 @@ def fetch_luigi_tests(into: Path) -> Path:
 def ensure_requirements() -> None:
     missing = []
     for requirement in TEST_REQUIREMENTS:
-        module = {"pytest-timeout": "pytest_timeout"}.get(requirement, requirement)
+        module = {"pytest-timeout": "pytest_timeout", "prometheus-client": "prometheus_client"}.get(requirement, requirement)
         try:
             __import__(module)
         except ImportError:
@@ -139,21 +143,22 @@ def run_file(root: Path, test_file: str, engine: str, test_timeout: int, file_ti
     ]
     started = time.monotonic()
     result = FileRun()
-    with tempfile.TemporaryFile("w+") as log:
-        process = subprocess.Popen(
-            command, cwd=root, env=engine_environment(engine), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        try:
-            process.wait(timeout=file_timeout)
-        except subprocess.TimeoutExpired:
-            result.timed_out = True
-            os.killpg(process.pid, 9)
-            process.wait()
-        finally:
-            _kill_leftovers(process.pid)
-        log.seek(0)
-        output = log.read()
+    with tempfile.TemporaryDirectory() as logdir:
+        log_path = Path(logdir) / "pytest.log"
+        # The child appends through its own descriptor; we read through ours,
+        # so our seeks never move where it writes.
+        with open(log_path, "ab") as child_out, open(log_path, errors="replace") as log:
+            process = subprocess.Popen(
+                command, cwd=root, env=engine_environment(engine), stdout=child_out,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+            try:
+                result.timed_out = not _wait_for_pytest(process, log, started + file_timeout)
+            finally:
+                _kill_leftovers(process.pid)
+                process.wait()
+            log.seek(0)
+            output = log.read()
     result.seconds = time.monotonic() - started
     for line in output.splitlines():
         match = _RESULT_LINE.match(line)
@@ -165,6 +170,28 @@ def run_file(root: Path, test_file: str, engine: str, test_timeout: int, file_ti
     result.collection_error = "ERROR collecting" in output or "errors during collection" in output
     result.tail = "\n".join(output.splitlines()[-40:])
     return result
+
+
+_SUMMARY_LINE = re.compile(r"^=+ .*\bin [0-9.]+s\b.*=+$", re.MULTILINE)
+
+
+def _wait_for_pytest(process: subprocess.Popen[bytes], log: typing.IO[str], deadline: float) -> bool:
+    """Wait until pytest exits, or has printed its summary (a test may leave a
+    thread or process that keeps it alive: that is not the file's failure).
+    Returns False when the deadline passed first."""
+    summary_seen_at: float | None = None
+    while process.poll() is None:
+        now = time.monotonic()
+        if now > deadline:
+            return False
+        if summary_seen_at is None:
+            log.seek(0)
+            if _SUMMARY_LINE.search(log.read()):
+                summary_seen_at = now
+        elif now - summary_seen_at > 10:
+            return True
+        time.sleep(0.5)
+    return True
 
 
 def _kill_leftovers(session_id: int) -> None:
@@ -181,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contrib", action="store_true", help="include test/contrib/")
     parser.add_argument("--engines", default="luigi,trunkline", help="comma-separated: luigi,trunkline")
     parser.add_argument("--jobs", type=int, default=2, help="files run at once (default 2)")
-    parser.add_argument("--test-timeout", type=int, default=60, help="seconds per test (default 60)")
-    parser.add_argument("--file-timeout", type=int, default=300, help="seconds per file (default 300)")
+    parser.add_argument("--test-timeout", type=int, default=30, help="seconds per test (default 30)")
+    parser.add_argument("--file-timeout", type=int, default=600, help="seconds per file (default 600)")
     parser.add_argument("--json", type=Path, help="write per-test outcomes here")
     parser.add_argument("--show-failures", action="store_true", help="print each trunkline failure's id")
     parser.add_argument("--keep", action="store_true", help="keep the extracted tests (path printed)")
