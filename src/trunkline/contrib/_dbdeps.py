@@ -56,3 +56,32 @@ def require(library: ModuleType | Any) -> None:
     """Raise the install hint now if ``library`` is missing (call at construction)."""
     if isinstance(library, MissingLibrary):
         library._fail()
+
+
+def optional_attribute(module: str, name: str, extra: str) -> Any:
+    """``module.name`` if the module imports, else a :class:`MissingLibrary`."""
+    loaded = optional_import(module, extra)
+    return loaded if isinstance(loaded, MissingLibrary) else getattr(loaded, name)
+
+
+class _NeverRaised(Exception):
+    """Stands in for an exception class of a library that is not installed, so
+    ``except SomeLibraryError`` stays valid (nothing raises it)."""
+
+
+def optional_exception(module: str, name: str) -> Any:
+    """The exception class ``module.name``, or one nothing ever raises."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        return _NeverRaised
+
+
+def sibling_module(name: str) -> Any:
+    """``trunkline.contrib.<name>``, a module another integration family ships
+    (hadoop, s3, gcs, gcp), or None when it is not installed. Imported by name
+    so the type checker does not need it."""
+    try:
+        return importlib.import_module(f"trunkline.contrib.{name}")
+    except ImportError:
+        return None

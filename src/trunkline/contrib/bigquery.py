@@ -23,24 +23,20 @@ from typing import Any, Callable, Iterator, TypeVar
 import trunkline as luigi
 import trunkline.target
 import trunkline.task
-from trunkline.contrib._dbdeps import MissingLibrary
+from trunkline.contrib._dbdeps import MissingLibrary, optional_import, sibling_module
 
-try:
-    from trunkline.contrib import gcp
-except ImportError:  # contrib.gcp ships with the storage integrations (gcs)
-    gcp = None  # type: ignore[assignment]
+# contrib.gcp (credentials shared with gcs) ships with the storage integrations.
+gcp: Any = sibling_module("gcp")
 
 logger = logging.getLogger("luigi-interface")
 
-RETRYABLE_ERRORS: tuple[type[BaseException], ...] = ()
-try:
-    import httplib2
-    from googleapiclient import discovery, errors, http
-except ImportError as _error:
-    httplib2 = discovery = MissingLibrary("google-api-python-client", "bigquery", _error)  # type: ignore[assignment]
-    errors = http = MissingLibrary("google-api-python-client", "bigquery", _error)  # type: ignore[assignment]
-else:
-    RETRYABLE_ERRORS = (httplib2.HttpLib2Error, IOError, TimeoutError, BrokenPipeError)
+httplib2: Any = optional_import("httplib2", "bigquery")
+discovery: Any = optional_import("googleapiclient.discovery", "bigquery")
+errors: Any = optional_import("googleapiclient.errors", "bigquery")
+http: Any = optional_import("googleapiclient.http", "bigquery")
+RETRYABLE_ERRORS: tuple[type[BaseException], ...] = (
+    (httplib2.HttpLib2Error, IOError, TimeoutError, BrokenPipeError) if httplib2 else ()
+)
 
 
 def is_error_5xx(err: BaseException) -> bool:
@@ -77,7 +73,8 @@ def bq_retry(method: _F) -> _F:
 
 def _authenticate_kwargs(oauth_credentials: Any = None, http_: Any = None) -> dict[str, Any]:
     if gcp is not None:
-        return gcp.get_authenticate_kwargs(oauth_credentials, http_)
+        kwargs: dict[str, Any] = gcp.get_authenticate_kwargs(oauth_credentials, http_)
+        return kwargs
     if oauth_credentials:
         return {"credentials": oauth_credentials}
     if http_:
@@ -278,7 +275,7 @@ class BigQueryClient:
         if dataset and not self.dataset_exists(dataset):
             self.make_dataset(dataset)
         new_job = self.client.jobs().insert(projectId=project_id, body=body).execute()
-        job_id = new_job["jobReference"]["jobId"]
+        job_id: str = new_job["jobReference"]["jobId"]
         logger.info("Started import job %s:%s", project_id, job_id)
         while True:
             status = self.client.jobs().get(projectId=project_id, jobId=job_id).execute(num_retries=10)
@@ -336,7 +333,8 @@ class MixinBigQueryBulkComplete:
 
     @classmethod
     def bulk_complete(cls, parameter_tuples: Any) -> Iterator[Any]:
-        tasks_with_params = [(cls(p), p) for p in parameter_tuples]  # type: ignore[call-arg]
+        task_class: Any = cls
+        tasks_with_params = [(task_class(p), p) for p in parameter_tuples]
         if not tasks_with_params:
             return
         datasets = {task.output().table.dataset for task, _ in tasks_with_params}

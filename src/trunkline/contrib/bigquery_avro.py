@@ -32,7 +32,7 @@ class BigQueryLoadAvro(BigQueryLoadTask):
     source_format = SourceFormat.AVRO
 
     def _avro_uri(self, target: Any) -> str:
-        path_or_uri = target.uri if hasattr(target, "uri") else target.path
+        path_or_uri: str = target.uri if hasattr(target, "uri") else target.path
         return path_or_uri if path_or_uri.endswith(".avro") else path_or_uri.rstrip("/") + "/*.avro"
 
     def source_uris(self) -> list[str]:

@@ -29,15 +29,14 @@ from typing import Any
 
 import trunkline as luigi
 from trunkline.target import FileAlreadyExists, FileSystemTarget
+from trunkline.contrib._dbdeps import sibling_module
 from trunkline.task import flatten
 
-try:
-    import trunkline.contrib.hadoop
-    from trunkline.contrib.hadoop import BaseHadoopJobTask as _QueryTaskBase
-    from trunkline.contrib.hadoop import JobRunner as _RunnerBase
-except ImportError:  # pragma: no cover - contrib.hadoop ships with the engine integrations
-    _QueryTaskBase = luigi.Task  # type: ignore[assignment,misc]
-    _RunnerBase = object  # type: ignore[assignment,misc]
+# contrib.hadoop ships with the execution-engine integrations; without it
+# HiveQueryTask still defines (and its run() says what is missing).
+_hadoop: Any = sibling_module("hadoop")
+_QueryTaskBase: Any = _hadoop.BaseHadoopJobTask if _hadoop else luigi.Task
+_RunnerBase: Any = _hadoop.JobRunner if _hadoop else object
 
 logger = logging.getLogger("luigi-interface")
 
@@ -59,19 +58,19 @@ class HiveCommandError(RuntimeError):
         self.err = err
 
 
-def load_hive_cmd() -> list[str]:
+def load_hive_cmd() -> Any:
     return luigi.configuration.get_config().get("hive", "command", "hive").split(" ")
 
 
-def get_hive_syntax() -> str:
+def get_hive_syntax() -> Any:
     return luigi.configuration.get_config().get("hive", "release", "cdh4")
 
 
-def get_hive_warehouse_location() -> str:
+def get_hive_warehouse_location() -> Any:
     return luigi.configuration.get_config().get("hive", "warehouse_location", "/user/hive/warehouse")
 
 
-def get_ignored_file_masks() -> str | None:
+def get_ignored_file_masks() -> Any:
     return luigi.configuration.get_config().get("hive", "ignored_file_masks", None)
 
 
@@ -79,14 +78,14 @@ def run_hive(args: list[str], check_return_code: bool = True) -> str:
     """Run the hive command with ``args``; its stdout. A non-zero exit raises
     ``HiveCommandError`` unless ``check_return_code`` is False (some Hive
     releases exit non-zero for "table not found", which callers test for)."""
-    cmd = load_hive_cmd() + args
+    cmd: list[str] = load_hive_cmd() + args
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stdout, stderr = process.communicate()
     if check_return_code and process.returncode != 0:
         raise HiveCommandError(
             f"Hive command: {' '.join(cmd)} failed with error code: {process.returncode}", stdout, stderr
         )
-    return stdout.decode("utf-8")
+    return str(stdout.decode("utf-8"))
 
 
 def run_hive_cmd(hivecmd: str, check_return_code: bool = True) -> str:
@@ -283,7 +282,7 @@ client = get_default_client() if get_hive_syntax() != "warehouse" else None
 # configured just to import this module, so that one is built on first use.)
 
 
-class HiveQueryTask(_QueryTaskBase):  # type: ignore[misc,valid-type]
+class HiveQueryTask(_QueryTaskBase):  # type: ignore[misc]
     """Template: run the HiveQL that ``query()`` returns.
 
     Optional: ``n_reduce_tasks``, ``bytes_per_reducer``, ``reducers_max``,
@@ -327,13 +326,13 @@ class HiveQueryTask(_QueryTaskBase):  # type: ignore[misc,valid-type]
     def job_runner(self) -> HiveQueryRunner:
         return HiveQueryRunner()
 
-    if _QueryTaskBase is luigi.Task:  # pragma: no cover - only without contrib.hadoop
+    if _hadoop is None:  # pragma: no cover - only without contrib.hadoop
 
         def run(self) -> None:
             raise ImportError("HiveQueryTask runs through trunkline.contrib.hadoop, which is not installed")
 
 
-class HiveQueryRunner(_RunnerBase):  # type: ignore[misc,valid-type]
+class HiveQueryRunner(_RunnerBase):  # type: ignore[misc]
     """Writes the query to a file and runs ``hive -f`` on it as a tracked Hadoop job."""
 
     def prepare_outputs(self, job: Any) -> None:
@@ -349,7 +348,7 @@ class HiveQueryRunner(_RunnerBase):  # type: ignore[misc,valid-type]
                         pass
 
     def get_arglist(self, f_name: str, job: Any) -> list[str]:
-        arglist = load_hive_cmd() + ["-f", f_name]
+        arglist: list[str] = load_hive_cmd() + ["-f", f_name]
         hiverc = job.hiverc()
         if hiverc:
             for rcfile in [hiverc] if isinstance(hiverc, str) else hiverc:
@@ -374,7 +373,7 @@ class HiveQueryRunner(_RunnerBase):  # type: ignore[misc,valid-type]
             query_file.flush()
             arglist = self.get_arglist(query_file.name, job)
             # Looked up at call time, so patching contrib.hadoop's function takes effect.
-            return trunkline.contrib.hadoop.run_and_track_hadoop_job(arglist, job.set_tracking_url)
+            return sibling_module("hadoop").run_and_track_hadoop_job(arglist, job.set_tracking_url)
 
 
 class HivePartitionTarget(luigi.Target):
@@ -397,7 +396,7 @@ class HivePartitionTarget(luigi.Target):
         raises unless ``fail_missing_table`` is False and the table is indeed missing."""
         try:
             logger.debug("Checking Hive table '%s.%s' for partition %s", self.database, self.table, self.partition or {})
-            return self.client.table_exists(self.table, self.database, self.partition)
+            return bool(self.client.table_exists(self.table, self.database, self.partition))
         except HiveCommandError:
             if self.fail_missing_table or self.client.table_exists(self.table, self.database):
                 raise
@@ -406,7 +405,7 @@ class HivePartitionTarget(luigi.Target):
     @property
     def path(self) -> str:
         """The partition's location, as the client reports it."""
-        location = self.client.table_location(self.table, self.database, self.partition)
+        location: str = self.client.table_location(self.table, self.database, self.partition)
         if not location:
             raise Exception(f"Couldn't find location for table: {self}")
         return location

@@ -10,14 +10,11 @@ import logging
 from typing import Any
 
 import trunkline as luigi
-from trunkline.contrib._dbdeps import MissingLibrary
+from trunkline.contrib._dbdeps import optional_import
 
 logger = logging.getLogger("luigi-interface")
 
-try:
-    from pymssql import _mssql
-except ImportError as _error:
-    _mssql = MissingLibrary("pymssql", "mssql", _error)
+_mssql: Any = optional_import("pymssql._mssql", "mssql")
 
 # SQL Server error numbers this module reacts to.
 _INVALID_OBJECT_NAME = 208

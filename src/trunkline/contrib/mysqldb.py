@@ -14,19 +14,21 @@ from typing import Any, Iterator
 
 import trunkline as luigi
 from trunkline.contrib import rdbms
-from trunkline.contrib._dbdeps import MissingLibrary
+from trunkline.contrib._dbdeps import MissingLibrary, optional_exception, optional_import
 
 logger = logging.getLogger("luigi-interface")
 
-try:
-    import mysql.connector
-    from mysql.connector import Error, errorcode
-except ImportError as _error:
-    mysql = MissingLibrary("mysql-connector-python", "mysql", _error)  # type: ignore[assignment]
-    errorcode = MissingLibrary("mysql-connector-python", "mysql", _error)  # type: ignore[assignment]
-
-    class Error(Exception):  # type: ignore[no-redef]
-        """Never raised: keeps ``except Error`` valid when the connector is missing."""
+# Bound as Luigi binds them: ``mysql`` (the package, whose ``connector`` is
+# looked up at call time, so patching ``mysql.connector.connect`` works),
+# ``Error`` and ``errorcode``.
+_connector: Any = optional_import("mysql.connector", "mysql")
+mysql: Any = (
+    MissingLibrary("mysql-connector-python", "mysql")
+    if isinstance(_connector, MissingLibrary)
+    else optional_import("mysql", "mysql")
+)
+errorcode: Any = optional_import("mysql.connector.errorcode", "mysql")
+Error: Any = optional_exception("mysql.connector", "Error")
 
 
 class MySqlTarget(luigi.Target):

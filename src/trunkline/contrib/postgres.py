@@ -106,7 +106,8 @@ class MultiReplacer:
         self._search_re = re.compile("|".join(re.escape(old) for old, _ in pairs))
 
     def _replacer(self, match_object: re.Match[str]) -> str:
-        return self._replace_dict[match_object.group()]
+        replacement: str = self._replace_dict[match_object.group()]
+        return replacement
 
     def __call__(self, search_string: str) -> str:
         return self._search_re.sub(self._replacer, search_string)
@@ -138,6 +139,8 @@ class PostgresTarget(luigi.Target):
         update_id: str,
         port: int | str | None = None,
     ) -> None:
+        # The port stays a string when it came with the host, as in Luigi.
+        self.port: int | str
         if ":" in host:
             self.host, self.port = host.split(":")
         else:

@@ -22,20 +22,14 @@ from typing import Any, Iterator
 
 import trunkline as luigi
 from trunkline.contrib import rdbms
-from trunkline.contrib._dbdeps import MissingLibrary
+from trunkline.contrib._dbdeps import optional_attribute, optional_exception
 from trunkline.task_register import Register
 
 logger = logging.getLogger("luigi-interface")
 
-try:
-    from pyhive.exc import DatabaseError
-    from pyhive.presto import Connection, Cursor
-except ImportError as _error:
-    Connection = MissingLibrary("pyhive", "presto", _error)  # type: ignore[assignment,misc]
-    Cursor = MissingLibrary("pyhive", "presto", _error)  # type: ignore[assignment,misc]
-
-    class DatabaseError(Exception):  # type: ignore[no-redef]
-        """Never raised: keeps ``except DatabaseError`` valid without PyHive."""
+Connection: Any = optional_attribute("pyhive.presto", "Connection", "presto")
+Cursor: Any = optional_attribute("pyhive.presto", "Cursor", "presto")
+DatabaseError: Any = optional_exception("pyhive.exc", "DatabaseError")
 
 
 class presto(luigi.Config):  # noqa: N801 - the class name is the config section
@@ -64,12 +58,12 @@ class PrestoClient:
         self._status: dict[str, Any] = {"state": "initial"}
 
     @property
-    def percentage_progress(self) -> float:
+    def percentage_progress(self) -> Any:
         """The running query's progress in percent, as Presto reports it."""
         return self._status.get("stats", {}).get("progressPercentage", 0.1)
 
     @property
-    def info_uri(self) -> str | None:
+    def info_uri(self) -> Any:
         """The query's page in the Presto UI."""
         return self._status.get("infoUri")
 
@@ -99,7 +93,7 @@ class WithPrestoClient(Register):
     attribute of the same name (those that are set)."""
 
     def __new__(cls, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:
-        def _client(self: Any) -> PrestoClient:
+        def _client(self: Any) -> Any:
             # One client per task instance: run() reads the progress and UI link
             # from the client that ran the query (Luigi made a new one per access,
             # so its tracking URL was always None).
@@ -147,14 +141,14 @@ class PrestoTarget(luigi.Target):
         message = error.get("message", "") if isinstance(error, dict) else str(error or "")
         return bool(pattern.match(message))
 
-    def count(self) -> int:
+    def count(self) -> Any:
         if not self._count:
             self._count = next(self._client.execute(*self._count_query, mode="fetch"))[0]
-        return self._count  # type: ignore[return-value]
+        return self._count
 
     def exists(self) -> bool:
         try:
-            return self.count() > 0
+            return bool(self.count() > 0)
         except DatabaseError as exception:
             if self._table_doesnot_exist(exception):
                 return False
@@ -167,37 +161,38 @@ class PrestoTask(rdbms.Query, metaclass=WithPrestoClient):
     Its output is a ``PrestoTarget`` on ``table`` (and ``partition``)."""
 
     _tracking_url_set = False
+    _client: PrestoClient  # a property added by WithPrestoClient
 
     @property
-    def host(self) -> str:
+    def host(self) -> Any:
         return presto().host
 
     @property
-    def port(self) -> int:
+    def port(self) -> Any:
         return presto().port
 
     @property
-    def user(self) -> str:
+    def user(self) -> Any:
         return presto().user
 
     @property
-    def username(self) -> str:
+    def username(self) -> Any:
         return self.user
 
     @property
-    def schema(self) -> str:
+    def schema(self) -> Any:
         return self.database
 
     @property
-    def password(self) -> str | None:
+    def password(self) -> Any:
         return presto().password
 
     @property
-    def catalog(self) -> str:
+    def catalog(self) -> Any:
         return presto().catalog
 
     @property
-    def poll_interval(self) -> float:
+    def poll_interval(self) -> Any:
         return presto().poll_interval
 
     @property
@@ -209,7 +204,7 @@ class PrestoTask(rdbms.Query, metaclass=WithPrestoClient):
         return None
 
     @property
-    def protocol(self) -> str:
+    def protocol(self) -> Any:
         # A password is only ever sent over https.
         return "https" if self.password else presto().protocol
 
@@ -225,15 +220,17 @@ class PrestoTask(rdbms.Query, metaclass=WithPrestoClient):
     def requests_kwargs(self) -> dict[str, Any]:
         return {"verify": False}
 
-    query = None  # type: ignore[assignment]
+    query: Any = None
 
     def _maybe_set_tracking_url(self) -> None:
         if not self._tracking_url_set:
-            self.set_tracking_url(self._client.info_uri)
+            set_tracking_url: Any = self.set_tracking_url  # installed by the worker
+            set_tracking_url(self._client.info_uri)
             self._tracking_url_set = True
 
     def _set_progress(self) -> None:
-        self.set_progress_percentage(self._client.percentage_progress)
+        set_progress_percentage: Any = self.set_progress_percentage  # installed by the worker
+        set_progress_percentage(self._client.percentage_progress)
 
     def run(self) -> None:
         for _ in self._client.execute(self.query):

@@ -23,22 +23,26 @@ from typing import Any
 
 import trunkline as luigi
 from trunkline.contrib import postgres, rdbms
-from trunkline.contrib._dbdeps import optional_import
+from trunkline.contrib._dbdeps import optional_import, sibling_module
 
-try:
-    from trunkline.contrib.s3 import S3PathTask, S3Target
-except ImportError:  # pragma: no cover - the storage integrations ship contrib.s3
 
-    class S3PathTask(luigi.ExternalTask):  # type: ignore[no-redef]
-        """Placeholder until ``trunkline.contrib.s3`` is installed alongside."""
+class _S3PathTaskPlaceholder(luigi.ExternalTask):
+    """Stands in for contrib.s3's task where that module is not installed."""
 
-        path = luigi.Parameter()
+    path = luigi.Parameter()
 
-        def output(self) -> Any:
-            raise ImportError("trunkline.contrib.s3 is not available in this installation")
+    def output(self) -> Any:
+        raise ImportError("trunkline.contrib.s3 (the storage integrations) is not installed")
 
-    def S3Target(*args: Any, **kwargs: Any) -> Any:  # type: ignore[no-redef]  # noqa: N802
-        raise ImportError("trunkline.contrib.s3 is not available in this installation")
+
+def _missing_s3_target(*args: Any, **kwargs: Any) -> Any:
+    raise ImportError("trunkline.contrib.s3 (the storage integrations) is not installed")
+
+
+# contrib.s3 ships with the storage integrations.
+_s3: Any = sibling_module("s3")
+S3PathTask: Any = _s3.S3PathTask if _s3 else _S3PathTaskPlaceholder
+S3Target: Any = _s3.S3Target if _s3 else _missing_s3_target
 
 
 logger = logging.getLogger("luigi-interface")
@@ -287,7 +291,7 @@ class S3CopyToTable(rdbms.CopyToTable, _CredentialsMixin):
             logger.info("Removing %s older than %s from %s", self.prune_column, self.prune_date, self.prune_table)
             self.prune(connection)
 
-    def post_copy(self, cursor: Any) -> None:  # type: ignore[override]
+    def post_copy(self, cursor: Any) -> None:
         """Run ``queries`` after the copy (takes a cursor, unlike rdbms.CopyToTable)."""
         logger.info("Executing post copy queries")
         for query in self.queries:
@@ -322,7 +326,7 @@ class S3CopyJSONToTable(S3CopyToTable, _CredentialsMixin):
         )
 
 
-class RedshiftManifestTask(S3PathTask):
+class RedshiftManifestTask(S3PathTask):  # type: ignore[misc]
     """Write a COPY manifest listing every file under ``folder_paths`` to ``path``."""
 
     folder_paths = luigi.Parameter()

@@ -217,7 +217,7 @@ class SalesforceAPI:
                 f"Invalid login attempt resulted in null sessionId [{self.session_id}] "
                 f"and/or serverUrl [{self.server_url}]."
             )
-        self.hostname = urlsplit(self.server_url).hostname
+        self.hostname = urlsplit(str(self.server_url)).hostname
 
     def has_active_session(self) -> Any:
         return self.session_id and self.server_url
@@ -352,7 +352,8 @@ class SalesforceAPI:
             self._get_batch_result_url(job_id, batch_id, result_id), headers=self._get_session_headers()
         )
         response.raise_for_status()
-        return response.content
+        content: bytes = response.content
+        return content
 
     def _get_batch_info(self, job_id: str, batch_id: str) -> dict[str, Any]:
         response = requests.get(self._get_batch_info_url(job_id, batch_id), headers=self._get_batch_info_headers())
