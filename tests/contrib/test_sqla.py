@@ -19,7 +19,9 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'db.sqlite'}"
     db = request.getfixturevalue("postgres_db")
-    return f"postgresql+psycopg://{db.user}@{db.host}:{db.port}/{db.name}"
+    # SQLAlchemy 1.4 (which Luigi's own tests need) has no psycopg 3 dialect.
+    driver = "psycopg" if int(sqlalchemy.__version__.split(".")[0]) >= 2 else "psycopg2"
+    return f"postgresql+{driver}://{db.user}@{db.host}:{db.port}/{db.name}"
 
 
 def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:

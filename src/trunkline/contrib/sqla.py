@@ -127,7 +127,13 @@ class SQLAlchemyTarget(luigi.Target):
             sqlalchemy.Column("inserted", sqlalchemy.DateTime, default=datetime.datetime.now),
         )
         # checkfirst: a table made earlier (by Luigi, or another worker) is kept.
-        metadata.create_all(self.engine, checkfirst=True)
+        try:
+            metadata.create_all(self.engine, checkfirst=True)
+        except sqlalchemy.exc.DatabaseError:
+            # Lost a race with another worker creating it: fine if it now exists.
+            with self.engine.begin() as connection:
+                if not sqlalchemy.inspect(connection).has_table(self.marker_table):
+                    raise
         self.marker_table_bound = table
 
     def open(self, mode: str) -> Any:
@@ -176,7 +182,15 @@ class CopyToTable(luigi.Task):
         if not exists and not self.reflect:
             columns = [sqlalchemy.Column(*args, **kwargs) for args, kwargs in self.columns]
             self.table_bound = sqlalchemy.Table(self.table, metadata, *columns)
-            metadata.create_all(engine)
+            try:
+                metadata.create_all(engine)
+            except sqlalchemy.exc.DatabaseError:
+                # Another worker may have created it between our check and
+                # our CREATE (tasks loading one table run side by side).
+                with engine.begin() as connection:
+                    if not sqlalchemy.inspect(connection).has_table(self.table, schema=self.schema or None):
+                        raise
+                self._logger.info("Table %s was created concurrently; using it", self.table)
         else:
             metadata.reflect(only=[self.table], bind=engine)
             full_name = f"{self.schema}.{self.table}" if self.schema else self.table
