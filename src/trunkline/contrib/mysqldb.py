@@ -61,8 +61,16 @@ class MySqlTarget(luigi.Target):
         """Insert (or refresh) the marker row; given a connection, inside its transaction."""
         self.create_marker_table()
         if connection is None:
-            connection = self.connect()
-            connection.autocommit = True
+            own = self.connect(autocommit=True)
+            try:
+                self._touch_on(own)
+            finally:
+                own.close()
+        else:
+            self._touch_on(connection)
+
+    def _touch_on(self, connection: Any) -> None:
+        """Insert (or refresh) the marker row on ``connection``, the table existing."""
         connection.cursor().execute(
             f"INSERT INTO {self.marker_table} (update_id, target_table) VALUES (%s, %s) "
             "ON DUPLICATE KEY UPDATE update_id = VALUES(update_id)",
@@ -71,9 +79,15 @@ class MySqlTarget(luigi.Target):
         assert self.exists(connection)
 
     def exists(self, connection: Any = None) -> bool:
-        if connection is None:
-            connection = self.connect()
-            connection.autocommit = True
+        if connection is not None:
+            return self._marker_found(connection)
+        own = self.connect(autocommit=True)
+        try:
+            return self._marker_found(own)
+        finally:
+            own.close()
+
+    def _marker_found(self, connection: Any) -> bool:
         cursor = connection.cursor()
         try:
             cursor.execute(

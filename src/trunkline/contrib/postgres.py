@@ -160,8 +160,16 @@ class PostgresTarget(luigi.Target):
         transaction (the caller commits); without one it commits at once."""
         self.create_marker_table()
         if connection is None:
-            connection = self.connect()
-            connection.autocommit = True
+            own = self.connect()
+            try:
+                own.autocommit = True
+                self._insert_marker(own)
+            finally:
+                own.close()
+        else:
+            self._insert_marker(connection)
+
+    def _insert_marker(self, connection: Any) -> None:
         if self.use_db_timestamps:
             connection.cursor().execute(
                 f"INSERT INTO {self.marker_table} (update_id, target_table) VALUES (%s, %s)",
@@ -298,8 +306,8 @@ class CopyToTable(rdbms.CopyToTable):
         error, then add the marker row, and commit all of it at once."""
         if not (self.table and self.columns):
             raise Exception("table and columns need to be specified")
-        connection = self.output().connect()
         tmp_file = self._spool_rows()
+        connection = self.output().connect()
         try:
             for attempt in range(2):
                 try:
