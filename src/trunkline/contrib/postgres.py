@@ -35,6 +35,7 @@ ERROR_DUPLICATE_TABLE = "duplicate_table"
 ERROR_UNDEFINED_TABLE = "undefined_table"
 DB_ERROR_CODES: dict[str, str] = {"42P07": ERROR_DUPLICATE_TABLE, "42P01": ERROR_UNDEFINED_TABLE}
 
+
 def update_error_codes() -> None:
     """Kept for code that calls Luigi's: the SQLSTATEs above serve every driver."""
 
