@@ -1,0 +1,106 @@
+"""Servers the contrib tests talk to: each started on a free 127.0.0.1 port and stopped afterwards."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from trunkline import configuration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, timeout: float = 30.0) -> None:
+    """Block until something accepts connections on ``port`` (or the process dies)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout}s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's standalone S3 server (``moto_server``), a real HTTP endpoint on loopback."""
+    pytest.importorskip("moto.server", reason='moto is in the test extra: pip install -e ".[test]"')
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+S3_CREDENTIALS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+    "region_name": "us-east-1",
+}
+
+
+@pytest.fixture
+def s3_config(moto_endpoint: str) -> Iterator[dict[str, str]]:
+    """An ``[s3]`` configuration section pointing S3Client() at the moto server."""
+    parser = configuration.get_config()
+    had_section = parser.has_section("s3")
+    saved = dict(parser.items("s3")) if had_section else {}
+    if not had_section:
+        parser.add_section("s3")
+    options = dict(S3_CREDENTIALS, endpoint_url=moto_endpoint)
+    for key, value in options.items():
+        parser.set("s3", key, value)
+    try:
+        yield options
+    finally:
+        parser.remove_section("s3")
+        if had_section:
+            parser.add_section("s3")
+            for key, value in saved.items():
+                parser.set("s3", key, value)
+
+
+@pytest.fixture
+def bucket(moto_endpoint: str) -> Iterator[str]:
+    """A fresh, empty bucket name; created with boto3 directly, as a user would."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=moto_endpoint, **S3_CREDENTIALS)
+    name = f"bucket-{os.getpid()}-{time.monotonic_ns()}"
+    client.create_bucket(Bucket=name)
+    yield name
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+            for obj in page.get("Contents", []):
+                client.delete_object(Bucket=name, Key=obj["Key"])
+        client.delete_bucket(Bucket=name)
+    except Exception:  # a test may have deleted objects or the bucket itself already
+        pass
