@@ -104,3 +104,22 @@ def bucket(moto_endpoint: str) -> Iterator[str]:
         client.delete_bucket(Bucket=name)
     except Exception:  # a test may have deleted objects or the bucket itself already
         pass
+
+
+@pytest.fixture(scope="session")
+def ftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """A pyftpdlib server with a writable user, serving a fresh directory."""
+    pytest.importorskip("pyftpdlib", reason='pyftpdlib is in the test extra: pip install -e ".[test]"')
+    root = tmp_path_factory.mktemp("ftp-root")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pyftpdlib", "-i", "127.0.0.1", "-p", str(port), "-w",
+         "-d", str(root), "-u", "luigi", "-P", "secret"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield {"host": "127.0.0.1", "port": port, "username": "luigi", "password": "secret", "root": root}
+    finally:
+        stop(process)
