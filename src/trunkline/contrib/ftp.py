@@ -8,7 +8,7 @@ Writes go to a local temporary file; on close it is uploaded to
 the remote path appears whole or not at all. Reads download to a local
 temporary file first.
 
-``sftp=True`` speaks SFTP through paramiko (``pip install "trunkline[ssh]"``);
+``sftp=True`` speaks SFTP through paramiko (``pip install "trunkline[ftp]"``);
 ``pysftp_conn_kwargs`` keeps Luigi's name and accepts ``private_key``,
 ``private_key_pass`` and ``cnopts`` (ignored: host keys are not checked, as
 pysftp's ``CnOpts(hostkeys=None)``) besides paramiko's ``connect`` arguments.
@@ -45,7 +45,7 @@ class _Sftp:
     """The few pysftp.Connection methods this module uses, on a paramiko SFTP session."""
 
     def __init__(self, host: str, username: str | None, password: str | None, port: int, **kwargs: Any) -> None:
-        paramiko = require("paramiko", "ssh", "RemoteTarget(sftp=True)")
+        paramiko = require("paramiko", "ftp", "RemoteTarget(sftp=True)")
         kwargs.pop("cnopts", None)
         key_file = kwargs.pop("private_key", None)
         key_pass = kwargs.pop("private_key_pass", None)
