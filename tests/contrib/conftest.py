@@ -123,3 +123,52 @@ def ftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, o
         yield {"host": "127.0.0.1", "port": port, "username": "luigi", "password": "secret", "root": root}
     finally:
         stop(process)
+
+
+SSHD = "/usr/sbin/sshd"
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """Debian's OpenSSH server on a free loopback port, accepting one generated key for this user.
+
+    Installed by scripts/install-test-services.sh; the tests are skipped when it is absent.
+    """
+    import getpass
+    import shutil
+
+    if not os.path.exists(SSHD) or shutil.which("ssh") is None or shutil.which("ssh-keygen") is None:
+        pytest.skip("OpenSSH server/client not installed (run scripts/install-test-services.sh as root)")
+    home = tmp_path_factory.mktemp("sshd")
+    for name in ("host_key", "client_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(home / name)], check=True)
+    (home / "authorized_keys").write_text((home / "client_key.pub").read_text())
+    port = free_port()
+    config = home / "sshd_config"
+    config.write_text(
+        "\n".join(
+            [
+                f"Port {port}",
+                "ListenAddress 127.0.0.1",
+                f"HostKey {home / 'host_key'}",
+                f"AuthorizedKeysFile {home / 'authorized_keys'}",
+                f"PidFile {home / 'sshd.pid'}",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "PubkeyAuthentication yes",
+                "PermitRootLogin prohibit-password",
+                "StrictModes no",  # the key files live in a pytest temporary directory
+                "UsePAM no",
+                "Subsystem sftp internal-sftp",
+                "",
+            ]
+        )
+    )
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
+    process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process)
+        yield {"host": "127.0.0.1", "port": port, "username": getpass.getuser(), "key_file": str(home / "client_key")}
+    finally:
+        stop(process)
