@@ -172,3 +172,32 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
         yield {"host": "127.0.0.1", "port": port, "username": getpass.getuser(), "key_file": str(home / "client_key")}
     finally:
         stop(process)
+
+
+# Azurite's documented development account (public, the same in every install).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """Azurite's blob service (npm package ``azurite``) on a free loopback port."""
+    import shutil
+
+    pytest.importorskip("azure.storage.blob", reason='azure-storage-blob is in the test extra: pip install -e ".[test]"')
+    command = shutil.which("azurite-blob")
+    if command is None:
+        pytest.skip("Azurite not installed (run scripts/install-test-services.sh as root, or npm install -g azurite)")
+    port = free_port()
+    process = subprocess.Popen(
+        [command, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location",
+         str(tmp_path_factory.mktemp("azurite")), "--silent", "--skipApiVersionCheck", "--loose"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process, timeout=60)
+        yield {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY,
+               "custom_domain": f"127.0.0.1:{port}", "protocol": "http"}
+    finally:
+        stop(process)
