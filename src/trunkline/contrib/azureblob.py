@@ -72,7 +72,7 @@ class AzureBlobClient(FileSystem):
         service = _service_client_class()
         if self.kwargs.get("connection_string"):
             return service.from_connection_string(conn_str=self.kwargs["connection_string"], **self._sdk_kwargs())
-        credential = self.options["account_key"] or self.options["sas_token"]
+        credential: Any = self.options["account_key"] or self.options["sas_token"]
         if self.options["account_key"] and self.options["account_name"]:
             credential = {"account_name": self.options["account_name"], "account_key": self.options["account_key"]}
         return service(account_url=self.options["account_url"], credential=credential, **self._sdk_kwargs())
@@ -159,7 +159,7 @@ class AzureBlobClient(FileSystem):
             self.remove(dest)
             return False
 
-    def copy(self, path: str, dest: str) -> Any:  # type: ignore[override]
+    def copy(self, path: str, dest: str) -> Any:
         """Server-side copy within one container; returns the copy's properties (``copy_status``)."""
         source_container, source_blob = self.splitfilepath(path)
         dest_container, dest_blob = self.splitfilepath(dest)

@@ -283,7 +283,7 @@ class RemoteFileSystem(luigi.target.FileSystem):
         with open(tmp_local_path, "wb") as sink:
             self.conn.retrbinary(f"RETR {path}", sink.write)
 
-    def listdir(self, path: str = ".") -> list[str]:  # type: ignore[override]
+    def listdir(self, path: str = ".") -> list[str]:
         """The names in directory ``path``, as the server lists them."""
         return list(self._session(self._ftp_listdir, self._sftp_listdir, path))
 

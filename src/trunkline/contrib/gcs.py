@@ -62,7 +62,7 @@ def _api(module: str) -> Any:
 
 def is_error_5xx(err: BaseException) -> bool:
     http_error = getattr(errors, "HttpError", None)
-    return http_error is not None and isinstance(err, http_error) and err.resp.status >= 500  # type: ignore[attr-defined]
+    return http_error is not None and isinstance(err, http_error) and err.resp.status >= 500
 
 
 def _retryable(err: BaseException) -> bool:
@@ -99,7 +99,7 @@ def _wait_for_consistency(checker: Callable[[], bool]) -> None:
 
 def _is_not_found(exc: BaseException) -> bool:
     http_error = getattr(errors, "HttpError", None)
-    return http_error is not None and isinstance(exc, http_error) and str(exc.resp["status"]) == "404"  # type: ignore[attr-defined]
+    return http_error is not None and isinstance(exc, http_error) and str(exc.resp["status"]) == "404"
 
 
 class InvalidDeleteException(luigi.target.FileSystemException):
@@ -305,7 +305,7 @@ class GCSClient(luigi.target.FileSystem):
         self.copy(source_path, destination_path)
         self.remove(source_path)
 
-    def listdir(self, path: str) -> Iterator[str]:  # type: ignore[override]
+    def listdir(self, path: str) -> Iterator[str]:
         """Every object below ``path``, as ``gs://`` paths."""
         bucket, obj = self._path_to_bucket_and_key(path)
         prefix = self._add_path_delimiter(obj)
@@ -357,7 +357,7 @@ class _DeleteOnCloseFile(io.FileIO):
     def close(self) -> None:
         super().close()
         try:
-            os.remove(self.name)  # type: ignore[arg-type]
+            os.remove(self.name)
         except OSError:
             pass
 

@@ -132,7 +132,7 @@ class MockOpener(Opener):
     allowed_kwargs = {"is_tmp": True, "mirror_on_stderr": True, "format": False}
 
     @classmethod
-    def get_target(cls, scheme, path, fragment, username, password, hostname, port, query, **kwargs):  # type: ignore[no-untyped-def, override]
+    def get_target(cls, scheme, path, fragment, username, password, hostname, port, query, **kwargs):  # type: ignore[no-untyped-def]
         query.update(kwargs)
         return MockTarget((hostname or "") + path, **query)
 
@@ -144,7 +144,7 @@ class LocalOpener(Opener):
     allowed_kwargs = {"is_tmp": True, "format": False}
 
     @classmethod
-    def get_target(cls, scheme, path, fragment, username, password, hostname, port, query, **kwargs):  # type: ignore[no-untyped-def, override]
+    def get_target(cls, scheme, path, fragment, username, password, hostname, port, query, **kwargs):  # type: ignore[no-untyped-def]
         query.update(kwargs)
         return LocalTarget((hostname or "") + path, **query)
 
@@ -157,7 +157,7 @@ class S3Opener(Opener):
     filter_kwargs = False
 
     @classmethod
-    def get_target(cls, scheme, path, fragment, username, password, hostname, port, query, **kwargs):  # type: ignore[no-untyped-def, override]
+    def get_target(cls, scheme, path, fragment, username, password, hostname, port, query, **kwargs):  # type: ignore[no-untyped-def]
         query.update(kwargs)
         return S3Target(f"{scheme}://{hostname}{path}", **query)
 

@@ -300,7 +300,7 @@ class S3Client(FileSystem):
             client.delete_objects(Bucket=bucket, Delete={"Objects": doomed[start : start + _DELETE_BATCH]})
         return bool(doomed)
 
-    def copy(
+    def copy(  # type: ignore[override]
         self,
         source_path: str,
         destination_path: str,
@@ -383,7 +383,7 @@ class S3Client(FileSystem):
         logger.info("Copied %d keys from %s in %s", total_keys, source_path, datetime.datetime.now() - started)
         return total_keys, total_bytes
 
-    def move(self, source_path: str, destination_path: str, **kwargs: Any) -> None:
+    def move(self, source_path: str, destination_path: str, **kwargs: Any) -> None:  # type: ignore[override]
         """Copy, then delete the source (S3 has no rename)."""
         self.copy(source_path, destination_path, **kwargs)
         self.remove(source_path)
@@ -505,7 +505,7 @@ class ReadableS3File(io.RawIOBase):
         self.buffer = []
         return output
 
-    def __iter__(self) -> Iterator[bytes]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[bytes]:
         # Lines may straddle the chunks the HTTP body arrives in: hold the tail of
         # each chunk until its newline arrives.
         for chunk in self.s3_key.iter_chunks():

@@ -150,7 +150,7 @@ class RemoteFileSystem(luigi.target.FileSystem):
     def isdir(self, path: str) -> bool:
         return self._test("-d", path)
 
-    def listdir(self, path: str) -> list[str]:  # type: ignore[override]
+    def listdir(self, path: str) -> list[str]:
         """Every file below ``path``, recursively (following links)."""
         path = path.rstrip("/") or "."
         listing = self.remote_context.check_output(["find", "-L", path, "-type", "f"]).splitlines()

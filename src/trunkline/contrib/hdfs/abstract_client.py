@@ -13,7 +13,7 @@ import trunkline.target
 class HdfsFileSystem(luigi.target.FileSystem, metaclass=abc.ABCMeta):
     """An HDFS client; ``rename`` is HDFS's name for ``move``."""
 
-    def rename(self, path: Any, dest: str) -> Any:  # type: ignore[override]
+    def rename(self, path: Any, dest: str) -> Any:
         return self.move(path, dest)
 
     def rename_dont_move(self, path: str, dest: str) -> None:

@@ -73,7 +73,7 @@ class HdfsTarget(FileSystemTarget):
             return self.format.pipe_reader(self.path)
         return self.format.pipe_writer(self.path)
 
-    def remove(self, skip_trash: bool = False) -> None:  # type: ignore[override]
+    def remove(self, skip_trash: bool = False) -> None:
         self.fs.remove(self.path, skip_trash=skip_trash)
 
     def rename(self, path: Any, raise_if_exists: bool = False) -> None:

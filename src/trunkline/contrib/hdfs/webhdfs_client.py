@@ -97,7 +97,7 @@ class WebHdfsClient(hdfs_abstract_client.HdfsFileSystem):
             chunk_size=chunk_size, delimiter=buffer_char, encoding="utf-8" if buffer_char else None,
         )
 
-    def move(self, path: str, dest: str) -> None:  # type: ignore[override]
+    def move(self, path: str, dest: str) -> None:
         parent = dest.rstrip("/").rsplit("/", 1)[0] if "/" in dest.rstrip("/") else ""
         if parent and not self.exists(parent):
             self.mkdir(parent, parents=True)
