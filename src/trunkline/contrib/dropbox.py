@@ -32,11 +32,9 @@ logger = logging.getLogger("luigi-interface")
 
 # Module-level name Luigi's module has (with dropbox.files, .exceptions, .dropbox_client loaded); None when absent.
 dropbox: Any = optional("dropbox")
-if dropbox is not None:
-    import dropbox.common
-    import dropbox.dropbox_client
-    import dropbox.exceptions
-    import dropbox.files
+for _submodule in ("common", "dropbox_client", "exceptions", "files"):
+    if dropbox is not None:
+        optional(f"dropbox.{_submodule}")  # importing binds it as an attribute of the package
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _CHUNK_SIZE = 4 * 1000 * 1000  # bytes per upload-session call
@@ -146,7 +144,7 @@ class DropboxClient(FileSystem):
         return isinstance(metadata, _sdk().files.FolderMetadata)
 
     @accept_trailing_slash_in_existing_dirpaths
-    def listdir(self, path: str, **kwargs: Any) -> list[str]:  # type: ignore[override]
+    def listdir(self, path: str, **kwargs: Any) -> list[str]:
         """Every file and folder below ``path``, recursively, as display paths."""
         page = self.conn.files_list_folder(path, recursive=True, **kwargs)
         entries = list(page.entries)
