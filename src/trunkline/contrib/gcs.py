@@ -41,6 +41,15 @@ httplib2 = optional("httplib2")
 discovery = optional("googleapiclient.discovery")
 errors = optional("googleapiclient.errors")
 http = optional("googleapiclient.http")
+# Luigi's module imported these tenacity helpers; they stay reachable here for code that
+# imports them from this module (None without tenacity). gcs_retry below needs no tenacity.
+_tenacity = optional("tenacity")
+after_log: Any = getattr(_tenacity, "after_log", None)
+retry: Any = getattr(_tenacity, "retry", None)
+retry_if_exception: Any = getattr(_tenacity, "retry_if_exception", None)
+retry_if_exception_type: Any = getattr(_tenacity, "retry_if_exception_type", None)
+stop_after_attempt: Any = getattr(_tenacity, "stop_after_attempt", None)
+wait_exponential: Any = getattr(_tenacity, "wait_exponential", None)
 RETRYABLE_ERRORS: tuple[type[BaseException], ...] | None = (
     (httplib2.HttpLib2Error, IOError) if httplib2 is not None else None
 )
