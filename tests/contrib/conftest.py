@@ -28,3 +28,9 @@ def config_values() -> Iterator[Callable[[dict[tuple[str, str], str]], None]]:
             config.remove_option(section, option)
         else:
             config.set(section, option, value)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: starts a real engine (Spark in local mode); runs in CI, skip with -m 'not slow'"
+    )

@@ -148,7 +148,9 @@ class ExternalProgramTask(luigi.Task):
                 self._on_program_line(line)
                 match = pattern.search(line)
                 if match:
-                    self.set_tracking_url(self.build_tracking_url(match.group(1)))
+                    # the first group that matched: a pattern may offer alternatives
+                    found = next((group for group in match.groups() if group is not None), match.group(0))
+                    self.set_tracking_url(self.build_tracking_url(found))
             if copy_to is not None:
                 copy_to.flush()
 

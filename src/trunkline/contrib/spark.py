@@ -52,8 +52,27 @@ class SparkSubmitTask(ExternalProgramTask):
         if self.deploy_mode == "cluster":
             # a cluster-mode client only relays the application report now and then
             return r"tracking URL: (https?://.*)\s"
-        # the driver's own log line once its UI listens
-        return r"Bound (?:.*) to (?:.*), and started at (https?://.*)\s"
+        # The driver's own log once its UI listens: Spark 2-3 print the address;
+        # Spark 4 prints only the port ("Successfully started service 'SparkUI'
+        # on port 4040."), which build_tracking_url() turns into the address.
+        return (
+            r"Bound (?:.*) to (?:.*), and started at (https?://.*)\s"
+            r"|Successfully started service 'SparkUI' on port (\d+)"
+        )
+
+    def build_tracking_url(self, logs_output: str) -> str:
+        if logs_output.isdigit():
+            return f"http://{self._driver_host()}:{logs_output}"
+        return logs_output
+
+    def _driver_host(self) -> str:
+        """The host the Spark UI is reached at, found as Spark finds it (public DNS, driver host)."""
+        host = os.environ.get("SPARK_PUBLIC_DNS") or (self._conf or {}).get("spark.driver.host")
+        if not host:
+            import socket
+
+            host = os.environ.get("SPARK_LOCAL_HOSTNAME") or socket.getfqdn()
+        return host
 
     def app_options(self) -> list[Any]:
         """The application's own arguments, after the app."""
