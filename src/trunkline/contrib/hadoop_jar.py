@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import trunkline as luigi  # noqa: F401  (Luigi's module binds `luigi`)
 import trunkline.contrib.hadoop
 from trunkline.contrib.hadoop import _contrib, _load_hadoop_cmd
 

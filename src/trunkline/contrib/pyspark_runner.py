@@ -98,6 +98,11 @@ class AbstractPySparkRunner:
             self.job.main(entry_point, *self.args)
 
 
+def _pyspark_runner_with(name: str, entry_point_class: type[_SparkEntryPoint]) -> type[AbstractPySparkRunner]:
+    """A runner class that opens ``entry_point_class`` around ``main()``."""
+    return type(name, (AbstractPySparkRunner,), {"_entry_point_class": entry_point_class})
+
+
 class PySparkRunner(AbstractPySparkRunner):
     """Calls ``main(sc, ...)`` with a SparkContext."""
 

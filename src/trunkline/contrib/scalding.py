@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import trunkline.configuration
+import trunkline as luigi  # noqa: F401  (Luigi's module binds `luigi`)
 import trunkline.contrib.hadoop
 import trunkline.contrib.hadoop_jar
 from trunkline import LocalTarget
