@@ -111,9 +111,10 @@ class DockerTask(luigi.Task):
             self._binds = [f"{self._host_tmp_dir}:{self.container_tmp_dir}"]
         else:
             self._binds = []
-        # As in Luigi: this writes into the dict `environment` returns, so an
-        # override must return the same dict each time for the variable to stick.
-        self.environment["LUIGI_TMP_DIR"] = self.container_tmp_dir
+        # Luigi writes this into the dict `environment` returns, which is lost
+        # when the property builds a new dict on each call (the default does);
+        # keep the merged environment instead.
+        self._environment = {**self.environment, "LUIGI_TMP_DIR": self.container_tmp_dir}
         if isinstance(self.binds, str):
             self._binds.append(self.binds)
         elif isinstance(self.binds, list):
@@ -125,7 +126,8 @@ class DockerTask(luigi.Task):
             logger.info("Pulling docker image %s", self._image)
             try:
                 for logline in self._client.pull(self._image, stream=True):
-                    logger.debug(logline.decode("utf-8"))
+                    # bytes or str depending on the SDK's version (Luigi assumes bytes)
+                    logger.debug(logline.decode("utf-8") if isinstance(logline, bytes) else logline)
             except APIError as e:
                 self.__logger.warning("Error in Docker API: %s", e.explanation)
                 raise
@@ -144,7 +146,7 @@ class DockerTask(luigi.Task):
                 self._image,
                 command=self.command,
                 name=self.name,
-                environment=self.environment,
+                environment=self._environment,
                 volumes=self._volumes,
                 host_config=host_config,
                 **self.container_options,
