@@ -63,7 +63,8 @@ class BatchClient:
         ]
         if not queues:
             raise Exception("No job queues with state=ENABLED and status=VALID")
-        return queues[0]
+        queue: str = queues[0]
+        return queue
 
     def get_job_id_from_name(self, job_name: str) -> str | None:
         """The id of the first RUNNING job of that name."""
@@ -77,7 +78,8 @@ class BatchClient:
         status_code = response["ResponseMetadata"]["HTTPStatusCode"]
         if status_code != 200:
             raise Exception("Job status request received status code {0}:\n{1}".format(status_code, response))
-        return response["jobs"][0]["status"]
+        status: str = response["jobs"][0]["status"]
+        return status
 
     def get_logs(self, log_stream_name: str, get_last: int = 50) -> str:
         """The last lines of a job's CloudWatch log stream."""
@@ -95,7 +97,8 @@ class BatchClient:
             jobDefinition=job_definition,
             parameters=parameters,
         )
-        return response["jobId"]
+        job_id: str = response["jobId"]
+        return job_id
 
     def wait_on_job(self, job_id: str) -> bool:
         """Poll until the job SUCCEEDED (True); a FAILED job raises with its log."""
@@ -128,7 +131,8 @@ class BatchClient:
             raise Exception(
                 "Register job definition request received status code {0}:\n{1}".format(status_code, response)
             )
-        return response
+        registered: dict[str, Any] = response
+        return registered
 
     def terminate_job(self, job_id: str, reason: str) -> None:
         self._client.terminate_job(jobId=job_id, reason=reason)

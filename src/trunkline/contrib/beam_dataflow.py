@@ -125,7 +125,7 @@ class _CmdLineRunner:
 
     @staticmethod
     def run(cmd: list[str], task: Any = None) -> None:
-        process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, close_fds=True)
+        process: Any = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, close_fds=True)
         output_lines: list[str] = []
         for raw in iter(process.stdout.readline, b""):
             line = raw.decode("utf-8", errors="replace")
@@ -207,9 +207,9 @@ class BeamDataflowJobTask(MixinNaiveBulkComplete, luigi.Task, metaclass=abc.ABCM
             raise
         self.on_successful_run()
         if not self.validate_output():
-            error = ValueError("Output validation failed")
-            self.cleanup_on_error(error)
-            raise error
+            invalid = ValueError("Output validation failed")
+            self.cleanup_on_error(invalid)
+            raise invalid
         self.on_successful_output_validation()
 
     def _mk_cmd_line(self) -> list[str]:
@@ -225,7 +225,7 @@ class BeamDataflowJobTask(MixinNaiveBulkComplete, luigi.Task, metaclass=abc.ABCM
             logger.warning("Runner not supplied to BeamDataflowJobTask. Defaulting to DirectRunner.")
             return "DirectRunner"
         if self.runner in ("DataflowRunner", "DirectRunner"):
-            return self.runner
+            return str(self.runner)
         raise ValueError("Runner %s is unsupported." % self.runner)
 
     def _get_dataflow_args(self) -> list[str]:
@@ -280,7 +280,8 @@ class BeamDataflowJobTask(MixinNaiveBulkComplete, luigi.Task, metaclass=abc.ABCM
     def get_target_path(target: Any) -> str:
         """The string a pipeline gets for a target: a path, a gs:// URI, or project:dataset.table."""
         if isinstance(target, luigi.LocalTarget) or (gcs is not None and isinstance(target, gcs.GCSTarget)):
-            return target.path
+            path: str = target.path
+            return path
         if bigquery is not None and isinstance(target, bigquery.BigQueryTarget):
             return f"{target.table.project_id}:{target.table.dataset_id}.{target.table.table_id}"
         raise ValueError("Target %s not supported" % target)

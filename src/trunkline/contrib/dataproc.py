@@ -36,7 +36,7 @@ except ImportError:
         "Loading Dataproc module without the python packages googleapiclient & google-auth; "
         "using it needs pip install 'trunkline[gcp-dataproc]'"
     )
-    discovery = None
+    discovery = None  # type: ignore[assignment, unused-ignore]
 
     class HttpError(Exception):  # type: ignore[no-redef]
         """Stands in for googleapiclient's error when it is not installed (never raised)."""
@@ -83,8 +83,9 @@ class _DataprocBaseTask(luigi.Task):
 
     def _report(self, message: str) -> None:
         # set_status_message is the worker's callback while the task runs, None outside a worker
-        if callable(getattr(self, "set_status_message", None)):
-            self.set_status_message(message)
+        report: Any = getattr(self, "set_status_message", None)
+        if callable(report):
+            report(message)
 
 
 class DataprocBaseTask(_DataprocBaseTask):

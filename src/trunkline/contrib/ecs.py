@@ -102,7 +102,7 @@ class ECSTask(luigi.Task):
     @property
     def combined_overrides(self) -> dict[str, Any]:
         """``run_task_kwargs``' overrides with ``command`` merged in (``command`` wins)."""
-        overrides = copy.deepcopy(self.run_task_kwargs.get("overrides", {}))
+        overrides: dict[str, Any] = copy.deepcopy(self.run_task_kwargs.get("overrides", {}))
         if self.command:
             if "containerOverrides" in overrides:
                 for command in self.command:

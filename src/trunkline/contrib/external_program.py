@@ -135,8 +135,9 @@ class ExternalProgramTask(luigi.Task):
         copy_to: IO[bytes] | None = proc_kwargs.get(stream)
         proc_kwargs = {**proc_kwargs, stream: subprocess.PIPE}
         proc = subprocess.Popen(proc_args, **proc_kwargs)
-        pipe = proc.stderr if stream == "stderr" else proc.stdout
+        pipe: Any = proc.stderr if stream == "stderr" else proc.stdout
         pattern = re.compile(self.tracking_url_pattern)
+        set_tracking_url: Any = self.set_tracking_url
 
         def follow() -> None:
             for raw in iter(pipe.readline, b""):
@@ -150,7 +151,7 @@ class ExternalProgramTask(luigi.Task):
                 if match:
                     # the first group that matched: a pattern may offer alternatives
                     found = next((group for group in match.groups() if group is not None), match.group(0))
-                    self.set_tracking_url(self.build_tracking_url(found))
+                    set_tracking_url(self.build_tracking_url(found))
             if copy_to is not None:
                 copy_to.flush()
 

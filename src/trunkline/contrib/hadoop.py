@@ -54,7 +54,7 @@ from trunkline.contrib import mrrunner
 from trunkline.task import Config
 
 try:
-    import ujson as json  # type: ignore[import-not-found]  # faster, when installed (as in Luigi)
+    import ujson as json  # type: ignore[import-not-found, unused-ignore]  # faster, when installed (as in Luigi)
 except ImportError:
     import json
 
@@ -252,6 +252,7 @@ def run_and_track_hadoop_job(
         tracking_url = None
         err_lines: list[str] = []
         with HadoopRunContext() as context:
+            assert proc.stderr is not None  # piped above
             for raw in iter(proc.stderr.readline, ""):
                 err_lines.append(raw)
                 line = raw.strip()
@@ -313,6 +314,7 @@ def fetch_task_failures(tracking_url: str) -> str:
     Best effort, short timeouts: ``mrrunner`` prints each traceback hex-encoded
     after ``luigi-exc-hex=`` in the task's log; this finds them again.
     """
+    import urllib.parse
     import urllib.request
 
     timeout = 3.0
@@ -325,7 +327,7 @@ def fetch_task_failures(tracking_url: str) -> str:
     links = random.sample(links, min(10, len(links)))
     error_text: list[str] = []
     for link in links:
-        task_url = urllib.request.urljoin(failures_url, link.replace("&amp;", "&")).replace("&start=-4097", "&start=-100000")
+        task_url = urllib.parse.urljoin(failures_url, link.replace("&amp;", "&")).replace("&start=-4097", "&start=-100000")
         try:
             with urllib.request.urlopen(task_url, timeout=timeout) as response:
                 data = response.read().decode("utf-8", errors="replace")
@@ -447,10 +449,11 @@ class HadoopJobRunner(JobRunner):
             arglist += ["-inputformat", self.input_format]
 
         allowed_inputs = _target_classes("hdfs.HdfsTarget", "s3.S3Target", "gcs.GCSTarget") + (luigi.LocalTarget,)
+        target: Any
         for target in trunkline.task.flatten(job.input_hadoop()):
             if not isinstance(target, allowed_inputs):
                 raise TypeError("target must one of: {}".format(allowed_inputs))
-            arglist += ["-input", target.path]
+            arglist += ["-input", getattr(target, "path")]
         allowed_outputs = _target_classes("hdfs.HdfsTarget", "s3.S3FlagTarget", "gcs.GCSFlagTarget") + (luigi.LocalTarget,)
         if not isinstance(job.output(), allowed_outputs):
             raise TypeError("output must be one of: {}".format(allowed_outputs))
@@ -493,7 +496,7 @@ class HadoopJobRunner(JobRunner):
         hdfs.HdfsTarget(output_hadoop).move_dir(output_final)
 
     def finish(self) -> None:
-        if self.tmp_dir and os.path.exists(self.tmp_dir):
+        if isinstance(self.tmp_dir, str) and os.path.exists(self.tmp_dir):
             logger.debug("Removing directory %s", self.tmp_dir)
             shutil.rmtree(self.tmp_dir)
 
@@ -642,7 +645,8 @@ class BaseHadoopJobTask(luigi.Task):
                 f"Hadoop job failed with message: {exception.message}\n"
                 f"    stdout:\n    {exception.out}\n    stderr:\n    {exception.err}\n      "
             )
-        return super().on_failure(exception)
+        message: str | None = super().on_failure(exception)
+        return message
 
 
 DataInterchange: dict[str, dict[str, Callable[..., Any]]] = {

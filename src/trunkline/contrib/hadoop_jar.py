@@ -33,9 +33,10 @@ def fix_paths(job: HadoopJarJobTask) -> tuple[list[tuple[Any, str]], list[str]]:
 
     Returns (pairs of (temporary target, final path) to move after the job, arguments).
     """
-    hdfs_target = _hdfs_target_class()
+    hdfs_target: Any = _hdfs_target_class()
     tmp_files: list[tuple[Any, str]] = []
     args: list[str] = []
+    arg: Any
     for arg in job.args():
         if hdfs_target is not None and isinstance(arg, hdfs_target):
             if arg.exists() or not job.atomic_output():  # an input, or written in place
@@ -68,18 +69,20 @@ class HadoopJarJobRunner(trunkline.contrib.hadoop.JobRunner):
                 "tracking_url_callback argument is deprecated, task.set_tracking_url is used instead.",
                 DeprecationWarning,
             )
-        if not job.jar():
+        jar = job.jar()
+        if not jar:
             raise HadoopJarJobError("Jar not defined")
-        hadoop_arglist = [*_load_hadoop_cmd(), "jar", job.jar()]
-        if job.main():
-            hadoop_arglist.append(job.main())
+        hadoop_arglist = [*_load_hadoop_cmd(), "jar", jar]
+        main = job.main()
+        if main:
+            hadoop_arglist.append(main)
         hadoop_arglist += ["-D" + conf for conf in job.jobconfs()]
         tmp_files, job_args = fix_paths(job)
         hadoop_arglist += job_args
 
         ssh_config = job.ssh()
         if ssh_config:
-            host, key_file, username = (ssh_config.get(key) for key in ("host", "key_file", "username"))
+            host, key_file, username = (str(ssh_config.get(key) or "") for key in ("host", "key_file", "username"))
             if not host or not key_file or not username:
                 raise HadoopJarJobError("missing some config for HadoopRemoteJarJobRunner")
             arglist = ["ssh", "-i", key_file, "-o", "BatchMode=yes"]  # never prompt
@@ -89,8 +92,8 @@ class HadoopJarJobRunner(trunkline.contrib.hadoop.JobRunner):
             # the remote shell parses the command again: quote each argument
             arglist.append(" ".join(shlex.quote(arg) for arg in hadoop_arglist))
         else:
-            if not os.path.exists(job.jar()):
-                logger.error("Can't find jar: %s, full path %s", job.jar(), os.path.abspath(job.jar()))
+            if not os.path.exists(jar):
+                logger.error("Can't find jar: %s, full path %s", jar, os.path.abspath(jar))
                 raise HadoopJarJobError("job jar does not exist")
             arglist = hadoop_arglist
 

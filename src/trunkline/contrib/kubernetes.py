@@ -69,17 +69,20 @@ class KubernetesJobTask(luigi.Task):
     @property
     def auth_method(self) -> str:
         """``kubeconfig`` (the default) or ``service-account``."""
-        return self.kubernetes_config.auth_method
+        method: str = self.kubernetes_config.auth_method
+        return method
 
     @property
     def kubeconfig_path(self) -> str:
         """The kubeconfig file (ignored for ``service-account``)."""
-        return self.kubernetes_config.kubeconfig_path
+        path: str = self.kubernetes_config.kubeconfig_path
+        return path
 
     @property
     def kubernetes_namespace(self) -> str | None:
         """The namespace to run in; the cluster's default when None."""
-        return self.kubernetes_config.kubernetes_namespace
+        namespace: str | None = self.kubernetes_config.kubernetes_namespace
+        return namespace
 
     @property
     def name(self) -> str:
@@ -102,7 +105,8 @@ class KubernetesJobTask(luigi.Task):
 
     @property
     def max_retrials(self) -> int:
-        return self.kubernetes_config.max_retrials
+        retrials: int = self.kubernetes_config.max_retrials
+        return retrials
 
     @property
     def backoff_limit(self) -> int:

@@ -27,7 +27,7 @@ from typing import Any
 
 try:
     # dill pickles more kinds of objects, for when submit and compute nodes differ
-    import dill as pickle  # type: ignore[import-not-found]
+    import dill as pickle  # type: ignore[import-not-found, unused-ignore]
 except ImportError:
     import pickle
 
@@ -44,9 +44,8 @@ def track_job(job_id: Any) -> str:
     """The job's LSF state: RUN, PEND, SSUSP, DONE, EXIT, ... (``bjobs -o stat``)."""
     cmd = ["bjobs", "-noheader", "-o", "stat", str(job_id)]
     track_job_proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, shell=False)
-    output = track_job_proc.communicate()[0]
-    if isinstance(output, bytes):
-        output = output.decode("utf-8", errors="replace")
+    raw: Any = track_job_proc.communicate()[0]
+    output = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
     return output.strip("\n")
 
 
@@ -152,9 +151,8 @@ class LSFJobTask(luigi.Task):
         run_job_proc = subprocess.Popen(
             [str(a) for a in args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=self.tmp_dir
         )
-        output = run_job_proc.communicate()[0]
-        if isinstance(output, bytes):
-            output = output.decode("utf-8", errors="replace")
+        raw: Any = run_job_proc.communicate()[0]
+        output = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
         LOGGER.info("### JOB SUBMISSION OUTPUT: %s", str(output))
         # bsub answers "Job <123> is submitted to queue <name>."
         self.job_id = int(output.split("<")[1].split(">")[0])

@@ -14,7 +14,7 @@ import sys
 
 try:
     # dill copes with more objects, when the submitting and compute nodes differ
-    import dill as pickle  # type: ignore[import-not-found]
+    import dill as pickle  # type: ignore[import-not-found, unused-ignore]
 except ImportError:
     import pickle
 

@@ -29,7 +29,7 @@ try:
     from requests.exceptions import HTTPError
 except ImportError:
     logger.warning("requests is not installed. PaiTask requires requests: pip install requests")
-    rs = None
+    rs = None  # type: ignore[assignment, unused-ignore]
 
     class HTTPError(Exception):  # type: ignore[no-redef]
         def __init__(self, *args: Any, response: Any = None) -> None:
@@ -193,8 +193,9 @@ class PaiTask(luigi.Task):
         job_state = response.json()["jobStatus"]["state"]
         if job_state in ("UNKNOWN", "WAITING", "RUNNING"):
             logger.debug("Job %s is running in state %s", self.name, job_state)
-            if callable(getattr(self, "set_status_message", None)):
-                self.set_status_message(f"OpenPAI job {self.name}: {job_state}")
+            report: Any = getattr(self, "set_status_message", None)
+            if callable(report):
+                report(f"OpenPAI job {self.name}: {job_state}")
             return False
         msg = "Job {0} finished in state {1}".format(self.name, job_state)
         logger.info(msg)
@@ -203,7 +204,7 @@ class PaiTask(luigi.Task):
         raise RuntimeError(msg)
 
     def run(self) -> None:
-        job = PaiJob(self.name, self.image, self.tasks)
+        job: Any = PaiJob(self.name, self.image, self.tasks)
         job.virtualCluster = self.virtual_cluster
         job.authFile = self.auth_file_path
         job.codeDir = self.code_dir

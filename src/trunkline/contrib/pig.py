@@ -38,7 +38,8 @@ _JOB_ID = re.compile(r"HadoopJobId: (job_\S+)")
 
 class PigJobTask(luigi.Task):
     def pig_home(self) -> str:
-        return configuration.get_config().get("pig", "home", "/usr/share/pig")
+        home: str = configuration.get_config().get("pig", "home", "/usr/share/pig")
+        return home
 
     def pig_command_path(self) -> str:
         return os.path.join(self.pig_home(), "bin/pig")

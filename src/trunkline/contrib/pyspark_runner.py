@@ -117,7 +117,7 @@ class PySparkSessionRunner(AbstractPySparkRunner):
 
 def _use_spark_session() -> bool:
     # getboolean, not bool(): "False" in a config file must mean False
-    return configuration.get_config().getboolean("pyspark_runner", "use_spark_session", False)
+    return bool(configuration.get_config().getboolean("pyspark_runner", "use_spark_session", False))
 
 
 def _get_runner_class() -> type[AbstractPySparkRunner]:

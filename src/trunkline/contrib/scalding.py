@@ -150,7 +150,7 @@ class ScaldingJobRunner(trunkline.contrib.hadoop.JobRunner):
         scalding_core = self.get_scalding_core()
         arglist = [*_load_hadoop_cmd(), "jar", scalding_core, "-libjars", ",".join(filter(None, jars))]
         arglist += ["-D%s" % conf for conf in job.jobconfs()]
-        arglist += [job.job_class() or self.get_job_class(job.source()), "--hdfs"]
+        arglist += [job.job_class() or self.get_job_class(job.source() or ""), "--hdfs"]
         # Scalding's argument parser mistakes '=' in a value
         arglist += ["--name", job.task_id.replace("=", ":")]
         tmp_files, job_args = trunkline.contrib.hadoop_jar.fix_paths(job)  # type: ignore[arg-type]

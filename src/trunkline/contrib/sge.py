@@ -53,7 +53,7 @@ def _parse_qstat_state(qstat_out: Any, job_id: Any) -> str:
         if line.strip():
             job, _prior, _name, _user, state = line.strip().split()[0:5]
             if int(job) == int(job_id):
-                return state
+                return str(state)
     return "u"
 
 

@@ -48,7 +48,7 @@ class SparkSubmitTask(ExternalProgramTask):
     stream_for_searching_tracking_url = "stderr"
 
     @property
-    def tracking_url_pattern(self) -> str:  # type: ignore[override]
+    def tracking_url_pattern(self) -> str:
         if self.deploy_mode == "cluster":
             # a cluster-mode client only relays the application report now and then
             return r"tracking URL: (https?://.*)\s"
@@ -67,7 +67,7 @@ class SparkSubmitTask(ExternalProgramTask):
 
     def _driver_host(self) -> str:
         """The host the Spark UI is reached at, found as Spark finds it (public DNS, driver host)."""
-        host = os.environ.get("SPARK_PUBLIC_DNS") or (self._conf or {}).get("spark.driver.host")
+        host: str | None = os.environ.get("SPARK_PUBLIC_DNS") or (self._conf or {}).get("spark.driver.host")
         if not host:
             import socket
 
@@ -79,8 +79,9 @@ class SparkSubmitTask(ExternalProgramTask):
         return []
 
     # -- settings, each a [spark] key unless overridden ----------------------
-    def _setting(self, key: str, default: Any = None) -> Any:
-        return configuration.get_config().get(self.spark_version, key, default)
+    def _setting(self, key: str, default: str | None = None) -> str | None:
+        value: str | None = configuration.get_config().get(self.spark_version, key, default)
+        return value
 
     @property
     def pyspark_python(self) -> str | None:
@@ -101,7 +102,7 @@ class SparkSubmitTask(ExternalProgramTask):
 
     @property
     def spark_submit(self) -> str:
-        return self._setting("spark-submit", "spark-submit")
+        return self._setting("spark-submit") or "spark-submit"
 
     @property
     def master(self) -> str | None:
@@ -172,7 +173,7 @@ class SparkSubmitTask(ExternalProgramTask):
     @property
     def supervise(self) -> bool:
         # getboolean, not bool(): "false" in a config file must mean False
-        return configuration.get_config().getboolean(self.spark_version, "supervise", False)
+        return bool(configuration.get_config().getboolean(self.spark_version, "supervise", False))
 
     @property
     def total_executor_cores(self) -> str | None:
@@ -288,7 +289,7 @@ class PySparkTask(SparkSubmitTask):
     app = os.path.join(os.path.dirname(__file__), "pyspark_runner.py")
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return self.__class__.__name__
 
     @property
@@ -299,7 +300,7 @@ class PySparkTask(SparkSubmitTask):
         return None
 
     @property
-    def files(self) -> list[str] | None:  # type: ignore[override]
+    def files(self) -> list[str] | None:
         # In cluster mode the driver runs elsewhere: the pickle travels with --files.
         if self.deploy_mode == "cluster":
             return [self.run_pickle]
@@ -307,7 +308,7 @@ class PySparkTask(SparkSubmitTask):
 
     @property
     def pickle_protocol(self) -> int:
-        return configuration.get_config().getint("spark", "pickle-protocol", pickle.DEFAULT_PROTOCOL)
+        return int(configuration.get_config().getint("spark", "pickle-protocol", pickle.DEFAULT_PROTOCOL))
 
     def setup(self, conf: Any) -> None:
         """Called in the driver with the ``SparkConf`` the context will be made from."""
@@ -353,10 +354,13 @@ class PySparkTask(SparkSubmitTask):
             return
         for package in packages:
             module = importlib.import_module(package)
+            module_path: str | None
             try:
                 module_path = module.__path__[0]
             except AttributeError:
                 module_path = module.__file__
+            if module_path is None:
+                raise ValueError(f"py-packages: {package} has no file to ship")
             os.makedirs(self.run_path, exist_ok=True)
             tar_path = os.path.join(self.run_path, f"{package}.tar.gz")
             with tarfile.open(tar_path, "w:gz") as tar:
