@@ -51,6 +51,7 @@ import trunkline as luigi
 import trunkline.task
 from trunkline import configuration
 from trunkline.contrib import mrrunner
+from trunkline.contrib._pickling import dumps_task
 from trunkline.task import Config
 
 try:
@@ -793,16 +794,8 @@ class JobTask(BaseHadoopJobTask):
     def dump(self, directory: str = "") -> None:
         """Pickle the task to ``job-instance.pickle`` in directory, for mrrunner."""
         with self.no_unpicklable_properties():
-            file_name = os.path.join(directory, "job-instance.pickle")
-            if self.__module__ == "__main__":
-                data = pickle.dumps(self)
-                module_name = os.path.basename(sys.argv[0]).rsplit(".", 1)[0]
-                data = data.replace(b"(c__main__", b"(c" + module_name.encode("ascii"))
-                with open(file_name, "wb") as f:
-                    f.write(data)
-            else:
-                with open(file_name, "wb") as f:
-                    pickle.dump(self, f)
+            with open(os.path.join(directory, "job-instance.pickle"), "wb") as f:
+                f.write(dumps_task(self))
 
     def _map_input(self, input_stream: Iterable[str]) -> Iterator[Any]:
         for record in self.reader(input_stream):

@@ -34,6 +34,7 @@ except ImportError:
 import trunkline as luigi
 import trunkline.configuration  # noqa: F401  (module-level name in Luigi's module)
 from trunkline.contrib import lsf_runner
+from trunkline.contrib._pickling import dumps_task
 from trunkline.contrib.hadoop import create_packages_archive
 from trunkline.task_status import DONE, FAILED, PENDING, RUNNING, UNKNOWN
 
@@ -124,12 +125,8 @@ class LSFJobTask(luigi.Task):
     def _dump(self, out_dir: str = "") -> None:
         with self.no_unpicklable_properties():
             self.job_file = os.path.join(out_dir, "job-instance.pickle")
-            data = pickle.dumps(self)
-            if self.__module__ == "__main__":
-                module_name = os.path.basename(sys.argv[0]).rsplit(".", 1)[0]
-                data = data.replace(b"(c__main__", b"(c" + module_name.encode("ascii"))
             with open(self.job_file, "wb") as f:
-                f.write(data)
+                f.write(dumps_task(self) if pickle.__name__ == "pickle" else pickle.dumps(self))
 
     def _run_job(self) -> None:
         outputs = self.output()

@@ -26,6 +26,7 @@ from typing import Any
 
 import trunkline as luigi
 from trunkline.contrib import sge_runner
+from trunkline.contrib._pickling import dumps_task
 from trunkline.contrib.hadoop import create_packages_archive
 
 logger = logging.getLogger("luigi-interface")
@@ -137,12 +138,8 @@ class SGEJobTask(luigi.Task):
     def _dump(self, out_dir: str = "") -> None:
         with self.no_unpicklable_properties():
             self.job_file = os.path.join(out_dir, "job-instance.pickle")
-            data = pickle.dumps(self)
-            if self.__module__ == "__main__":
-                module_name = os.path.basename(sys.argv[0]).rsplit(".", 1)[0]
-                data = data.replace(b"(c__main__", b"(c" + module_name.encode("ascii"))
             with open(self.job_file, "wb") as f:
-                f.write(data)
+                f.write(dumps_task(self))
 
     def _run_job(self) -> None:
         runner_path = sge_runner.__file__

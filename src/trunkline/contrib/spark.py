@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import importlib
+import importlib.util
 import inspect
 import logging
 import os
@@ -30,9 +31,19 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from trunkline import configuration
+from trunkline.contrib._pickling import dumps_task
 from trunkline.contrib.external_program import ExternalProgramTask
 
 logger = logging.getLogger("luigi-interface")
+
+
+def _pyspark_home() -> str | None:
+    """The Spark installation inside the pyspark package, when pyspark is installed."""
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    home = next(iter(spec.submodule_search_locations))
+    return home if os.path.isdir(os.path.join(home, "jars")) else None
 
 
 class SparkSubmitTask(ExternalProgramTask):
@@ -102,7 +113,16 @@ class SparkSubmitTask(ExternalProgramTask):
 
     @property
     def spark_submit(self) -> str:
-        return self._setting("spark-submit") or "spark-submit"
+        configured = self._setting("spark-submit")
+        if configured:
+            return configured
+        # Not configured and not on PATH: the spark-submit that pip's pyspark
+        # installs next to this interpreter (`pip install trunkline[spark]`).
+        if shutil.which("spark-submit") is None:
+            beside = os.path.join(os.path.dirname(sys.executable), "spark-submit")
+            if os.path.exists(beside):
+                return beside
+        return "spark-submit"
 
     @property
     def master(self) -> str | None:
@@ -206,6 +226,12 @@ class SparkSubmitTask(ExternalProgramTask):
             value = getattr(self, variable.lower(), None)
             if value:
                 env[variable] = value
+        if "SPARK_HOME" not in env:
+            # pip's spark-submit looks for Spark with whichever `python3` is first
+            # on PATH, which may lack pyspark (a venv not activated): point it here.
+            home = _pyspark_home()
+            if home:
+                env["SPARK_HOME"] = home
         return env
 
     def program_environment(self) -> dict[str, str]:
@@ -310,6 +336,15 @@ class PySparkTask(SparkSubmitTask):
     def pickle_protocol(self) -> int:
         return int(configuration.get_config().getint("spark", "pickle-protocol", pickle.DEFAULT_PROTOCOL))
 
+    def get_environment(self) -> dict[str, str]:
+        env = super().get_environment()
+        master = self.master or "local"
+        if master.startswith("local") and not (self.pyspark_python or "PYSPARK_PYTHON" in env):
+            # In local mode driver and executors run here: let them use this
+            # interpreter, which can unpickle the task (it has trunkline).
+            env["PYSPARK_PYTHON"] = sys.executable
+        return env
+
     def setup(self, conf: Any) -> None:
         """Called in the driver with the ``SparkConf`` the context will be made from."""
 
@@ -339,13 +374,8 @@ class PySparkTask(SparkSubmitTask):
 
     def _dump(self, fd: IO[bytes]) -> None:
         with self.no_unpicklable_properties():
-            if self.__module__ == "__main__":
-                # The runner is its own __main__: refer to the script by its module name.
-                data = pickle.dumps(self, protocol=self.pickle_protocol)
-                module_name = os.path.basename(sys.argv[0]).rsplit(".", 1)[0]
-                fd.write(data.replace(b"c__main__", b"c" + module_name.encode("ascii")))
-            else:
-                pickle.dump(self, fd, protocol=self.pickle_protocol)
+            # the runner is its own __main__: a class from the script is named by its module
+            fd.write(dumps_task(self, protocol=self.pickle_protocol))
 
     def _setup_packages(self, sc: Any) -> None:
         """Ship each package of ``py_packages`` to the executors as a tarball."""
