@@ -37,10 +37,11 @@ except ImportError:
 
 logger = logging.getLogger("luigi-interface")
 
+# in the order they appear on the command line (Luigi's)
 _OPTIONS = (
     "runner", "project", "zone", "region", "staging_location", "temp_location", "gcp_temp_location",
     "num_workers", "autoscaling_algorithm", "max_num_workers", "disk_size_gb", "worker_machine_type",
-    "worker_disk_type", "job_name", "service_account", "network", "subnetwork", "labels",
+    "worker_disk_type", "network", "subnetwork", "job_name", "service_account", "labels",
 )
 
 
