@@ -250,3 +250,31 @@ def test_spark_4_ui_port_line_becomes_a_url_on_the_driver_host(config_values: Co
     match = re.search(job.tracking_url_pattern, line)
     found = next(group for group in match.groups() if group is not None)
     assert job.build_tracking_url(found) == "http://10.1.2.3:4041"
+
+
+def test_spark_log_lines_reach_the_worker_log_while_the_job_runs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    fake_submit = tmp_path / "spark-submit"
+    fake_submit.write_text(
+        "#!/bin/sh\necho \"INFO SparkContext: Running Spark version 4.3.0\" >&2\n"
+        "echo \"INFO Utils: Successfully started service 'SparkUI' on port 4040.\" >&2\n"
+    )
+    fake_submit.chmod(0o755)
+
+    class Job(SparkSubmitTask):
+        app = "job.py"
+        spark_submit = str(fake_submit)
+
+        def _driver_host(self) -> str:
+            return "127.0.0.1"
+
+    job = Job()
+    urls: list[str] = []
+    job.set_tracking_url = urls.append
+    with caplog.at_level(logging.INFO, logger="luigi-interface"):
+        job.run()
+    assert "Job: INFO SparkContext: Running Spark version 4.3.0" in caplog.text
+    assert urls == ["http://127.0.0.1:4040"]

@@ -71,6 +71,10 @@ class SparkSubmitTask(ExternalProgramTask):
             r"|Successfully started service 'SparkUI' on port (\d+)"
         )
 
+    def _on_program_line(self, line: str) -> None:
+        # Spark's log, line by line into the worker log while the job runs
+        logger.info("%s: %s", self.task_family, line.rstrip())
+
     def build_tracking_url(self, logs_output: str) -> str:
         if logs_output.isdigit():
             return f"http://{self._driver_host()}:{logs_output}"
