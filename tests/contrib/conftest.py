@@ -1,4 +1,5 @@
-"""Servers the contrib tests talk to: each started on a free 127.0.0.1 port and stopped afterwards."""
+"""Fixtures for the contrib tests: servers they talk to (each started on a free 127.0.0.1 port
+and stopped afterwards), and configuration set for one test."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from trunkline import configuration
+from trunkline.configuration import get_config
 
 
 def free_port() -> int:
@@ -201,3 +203,30 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
                "custom_domain": f"127.0.0.1:{port}", "protocol": "http"}
     finally:
         stop(process)
+
+
+@pytest.fixture
+def config_values() -> Iterator[Callable[[dict[tuple[str, str], str]], None]]:
+    """Set configuration keys for one test; the previous values come back afterwards."""
+    config = get_config()
+    saved: dict[tuple[str, str], str | None] = {}
+
+    def set_values(values: dict[tuple[str, str], str]) -> None:
+        for (section, option), value in values.items():
+            if not config.has_section(section):
+                config.add_section(section)
+            saved.setdefault((section, option), config.get(section, option, None))
+            config.set(section, option, value)
+
+    yield set_values
+    for (section, option), value in saved.items():
+        if value is None:
+            config.remove_option(section, option)
+        else:
+            config.set(section, option, value)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: starts a real engine (Spark in local mode); runs in CI, skip with -m 'not slow'"
+    )
