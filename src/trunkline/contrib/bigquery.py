@@ -73,7 +73,14 @@ def bq_retry(method: _F) -> _F:
 
 def _authenticate_kwargs(oauth_credentials: Any = None, http_: Any = None) -> dict[str, Any]:
     if gcp is not None:
-        kwargs: dict[str, Any] = gcp.get_authenticate_kwargs(oauth_credentials, http_)
+        try:
+            kwargs: dict[str, Any] = gcp.get_authenticate_kwargs(oauth_credentials, http_)
+        except ImportError as error:
+            # contrib.gcp names the gcs extra; a BigQuery user needs bigquery's.
+            raise ImportError(
+                f'BigQuery needs Google\'s client libraries ({error.name or "google-auth"}): '
+                'pip install "trunkline[bigquery]"'
+            ) from error
         return kwargs
     if oauth_credentials:
         return {"credentials": oauth_credentials}
