@@ -129,12 +129,17 @@ def _run_detail(record: Any) -> str:
 
 class _HistoryHandler(SchedulerHandler):
     def initialize(
-        self, task_history: Any, auth_token: str = "", read_only_open: bool = True
+        self, task_history: Any = None, auth_token: str = "", read_only_open: bool = True, scheduler: Any = None
     ) -> None:
-        super().initialize(None, auth_token, read_only_open)
-        self.history = task_history
+        # Luigi mounts these handlers with ``scheduler=``; its task_history is read then.
+        super().initialize(scheduler, auth_token, read_only_open)
+        self.history = task_history if task_history is not None else getattr(scheduler, "task_history", None)
 
     def prepare(self) -> None:
+        refusal = self.browser_refusal()
+        if refusal is not None:
+            self.html_page("Refused", f"<p>{_e(refusal)}</p>", 403)
+            return
         # Reading is open unless the scheduler runs with --no-read-only-open.
         if not self._may_read():
             self.html_page("Token needed", "<p>This scheduler's pages need its auth token "
@@ -193,8 +198,15 @@ class ByParamsHandler(_HistoryHandler):
         self.html_page(f"Runs of {name}({shown})", _runs_table(records, "No run with these parameters is recorded."))
 
 
+# Record ids are SQLite/PostgreSQL 64-bit integers; anything else names no record.
+_MAX_RECORD_ID = 2**63 - 1
+
+
 class ByIdHandler(_HistoryHandler):
     async def get(self, record_id: str) -> None:
+        if not record_id.isascii() or not record_id.isdigit() or int(record_id) > _MAX_RECORD_ID:
+            self._run_page(None, f"No run with record id {_e(record_id)} is in the task history.")
+            return
         record = await self.read(self.history.find_task_by_id, record_id)
         self._run_page(record, f"No run with record id {_e(record_id)} is in the task history.")
 
