@@ -32,6 +32,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -256,6 +257,7 @@ class DbTaskHistory(TaskHistory):
             self._target, self._uri = f"file:trunkline-history-{id(self)}?mode=memory&cache=shared", True
         else:
             self._target, self._uri = path, False
+            _create_private(path)
         # An in-memory SQLite database lives as long as one connection to it.
         self._keepalive: Any = self._open_and_create_schema()
         if path != ":memory:" and self._keepalive is not None:
@@ -506,6 +508,17 @@ class DbTaskHistory(TaskHistory):
         """The distinct family names recorded, sorted."""
         with self._reading() as conn:
             return [row[0] for row in conn.execute("SELECT DISTINCT name FROM tasks WHERE name IS NOT NULL ORDER BY name")]
+
+
+def _create_private(path: str) -> None:
+    """Create the SQLite file 0600 if it does not exist yet: it holds task parameters
+    and error messages, and SQLite gives its -wal/-shm files the same permissions."""
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return  # sqlite3 reports the missing directory itself
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _as_text(value: Any) -> str | None:
