@@ -197,11 +197,12 @@ def run(
         scheduler = Scheduler(store=store, task_history_impl=task_history)
     address = address or "127.0.0.1"
     names = _init_api(scheduler, api_port, address, unix_socket, auth_token, read_only_open, task_history)
+    where = f"state in {state_path}" if state_path else "state in memory only"
     if unix_socket:
-        logger.info("Scheduler listening on unix socket %s", unix_socket)
+        logger.info("Scheduler listening on unix socket %s, %s", unix_socket, where)
     else:
         host, port = names[0][0], names[0][1]
-        logger.info("Scheduler listening on http://%s:%d/", f"[{host}]" if ":" in host else host, port)
+        logger.info("Scheduler listening on http://%s:%d/, %s", f"[{host}]" if ":" in host else host, port, where)
     loop = tornado.ioloop.IOLoop.current()
     pruner = tornado.ioloop.PeriodicCallback(scheduler.prune, PRUNE_INTERVAL_SECONDS * 1000)
     pruner.start()
@@ -228,9 +229,9 @@ def stop() -> None:
     tornado.ioloop.IOLoop.current().stop()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """The ``trunklined`` command."""
-    args = parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "trunklined") -> None:
+    """The ``trunklined`` command (``prog`` names it in usage and errors)."""
+    args = parse_args(argv, prog)
     if args.pidfile:
         check_pidfile(args.pidfile)
     if args.background:
