@@ -18,7 +18,9 @@ from urllib.parse import quote, urlencode
 import tornado.ioloop
 import tornado.web
 
+from trunkline._protocol import ProtocolError, decode_arguments
 from trunkline.server._api import SchedulerHandler
+from trunkline.server._validate import InvalidArgument, check_value
 
 __all__ = ["history_handlers"]
 
@@ -180,16 +182,16 @@ class ByParamsHandler(_HistoryHandler):
     async def get(self, name: str) -> None:
         raw = self.get_argument("data", default="{}")
         try:
-            params = json.loads(raw)
-        except ValueError as error:
-            params, problem = None, f"is not JSON ({error})"
-        else:
-            problem = "" if isinstance(params, dict) else "is not a JSON object"
+            params: Any = decode_arguments(raw)
+            check_value(params, "data")
+            problem = ""
+        except (ProtocolError, InvalidArgument) as error:
+            params, problem = None, str(error)
         if not isinstance(params, dict):
             self.html_page(
                 "Bad parameters",
-                f"<p>The <code>data</code> argument {_e(problem)}. Give the parameters as a JSON object, "
-                f"e.g. <code>/history/by_params/{_e(name)}?data={_e(json.dumps({'date': '2024-01-01'}))}</code>.</p>",
+                f"<p>The <code>data</code> argument is not usable ({_e(problem)}). Give the parameters as a JSON "
+                f"object, e.g. <code>/history/by_params/{_e(name)}?data={_e(json.dumps({'date': '2024-01-01'}))}</code>.</p>",
                 400,
             )
             return
