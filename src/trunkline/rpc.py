@@ -35,7 +35,7 @@ from urllib.request import Request, urlopen
 
 from trunkline import configuration
 from trunkline._http import TRANSPORT_ERRORS, KeepAliveClient
-from trunkline._protocol import CLIENT_SIGNATURES, MethodSignature
+from trunkline._protocol import CLIENT_SIGNATURES, RPC_METHODS, MethodSignature  # noqa: F401 - Luigi's name
 
 # Luigi imports requests_unixsocket / requests here; trunkline's own fetcher needs
 # neither (it speaks unix sockets itself), so both flags say what the client can do.
