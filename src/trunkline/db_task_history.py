@@ -441,6 +441,12 @@ class DbTaskHistory(TaskHistory):
 
     # -- reads (Luigi's names; ``session`` is accepted for compatibility and ignored) -------------
     @contextmanager
+    def _session(self, session: Any = None) -> Iterator[Any]:
+        """Luigi's session scope, for code that wraps its queries in one: the
+        reads below open their own connection, so this only hands ``session`` back."""
+        yield session if session is not None else self
+
+    @contextmanager
     def _reading(self) -> Iterator[Any]:
         if not self._closed:
             self.flush(self._read_wait_seconds)
@@ -486,6 +492,8 @@ class DbTaskHistory(TaskHistory):
         try:
             row_id = int(id)
         except (TypeError, ValueError):
+            return None
+        if not 0 <= row_id < 2**63:  # no row has it, and SQLite cannot even bind it
             return None
         with self._reading() as conn:
             records = _load(conn, "id = ?", [row_id])
