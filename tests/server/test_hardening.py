@@ -227,24 +227,38 @@ def test_a_half_sent_request_is_closed_after_the_header_timeout() -> None:
             assert _closed_by_server(sock)
 
 
-def test_connections_over_the_cap_are_closed_with_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
-    with LimitedServer(_limits(max_connections=3)) as server:
-        held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(3)]
-        try:
-            with caplog.at_level(logging.WARNING, logger="luigi.server"):
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_connections_over_the_cap_are_closed_with_a_log_line() -> None:
+    records = _Records()
+    server_log = logging.getLogger("luigi.server")
+    server_log.addHandler(records)
+    try:
+        with LimitedServer(_limits(max_connections=3)) as server:
+            held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(3)]
+            try:
                 extra = socket.create_connection(("127.0.0.1", server.port))
                 assert _closed_by_server(extra)
                 extra.close()
-            assert any("max_connections" in record.getMessage() for record in caplog.records)
-        finally:
-            for sock in held:
-                sock.close()
-        # Once the idle ones are gone, clients are served again.
-        for _ in range(50):
-            answer = httpx.post(server.url + "/api/ping", data={"data": '{"worker": "w"}'})
-            if answer.status_code == 200:
-                break
-        assert answer.status_code == 200
+                assert any("max_connections" in message for message in records.messages)
+            finally:
+                for sock in held:
+                    sock.close()
+            # Once the idle ones are gone, clients are served again.
+            for _ in range(50):
+                answer = httpx.post(server.url + "/api/ping", data={"data": '{"worker": "w"}'})
+                if answer.status_code == 200:
+                    break
+            assert answer.status_code == 200
+    finally:
+        server_log.removeHandler(records)
 
 
 def test_state_files_are_created_readable_by_their_owner_only(tmp_path: Path) -> None:

@@ -84,7 +84,6 @@ class LimitedHTTPServer(tornado.httpserver.HTTPServer):
         self._streams = [open_stream for open_stream in self._streams if not open_stream.closed()]
         if len(self._streams) >= self.limits.max_connections:
             self._refused += 1
-            stream.close()
             now = time.monotonic()
             if now - self._last_log >= LOG_EVERY:
                 logger.warning(
@@ -95,6 +94,7 @@ class LimitedHTTPServer(tornado.httpserver.HTTPServer):
                 )
                 self._refused = 0
                 self._last_log = now
+            stream.close()
             return
         self._streams.append(stream)
         super().handle_stream(stream, address)

@@ -194,7 +194,9 @@ _FIELDS: dict[str, dict[str, Check]] = {
         "limit": _optional(_boolean), "search": _optional(_string), "max_shown_tasks": _optional(_count),
     },
     "task_search": {"task_str": _string},
-    "update_resource": {"resource": _string, "amount": _count},
+    # Luigi's update_resource answers false to a negative, fractional or text amount:
+    # the scheduler checks it; only NaN and infinities are refused here (the walk).
+    "update_resource": {"resource": _string},
     "work_cycle": {
         "worker": _optional(_string), "host": _optional(_string), "want": _optional(_count),
         "assistant": _optional(_boolean), "current_tasks": _optional(_strings), "release": _optional(_strings),
