@@ -91,8 +91,7 @@ class MetricsHandler(tornado.web.RequestHandler):
         collector = getattr(getattr(self._scheduler, "_state", None), "_metrics_collector", None)
         metrics = collector.generate_latest() if collector is not None else None
         if not metrics:
-            self.set_status(404)
-            self.finish("this scheduler has no metrics collector ([scheduler] metrics_collector)\n")
+            self.set_status(404)  # tornado finishes the empty answer
             return
         collector.configure_http_handler(self)
         self.write(metrics)
