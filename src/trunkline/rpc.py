@@ -43,7 +43,7 @@ HAS_UNIX_SOCKET = True
 try:
     import requests
 except ImportError:  # RequestsFetcher then explains which package is missing
-    requests = None  # type: ignore[assignment]
+    requests = None
 # Read when a RemoteScheduler is created (Luigi's tests patch it): True picks the
 # pooled keep-alive fetcher (requests' part in Luigi), False the plain urllib one.
 HAS_REQUESTS = True

@@ -88,7 +88,7 @@ class MetricsHandler(tornado.web.RequestHandler):
         self._scheduler = scheduler
 
     def get(self) -> None:
-        collector = getattr(getattr(self._scheduler, "_state", None), "_metrics_collector", None)
+        collector: Any = getattr(getattr(self._scheduler, "_state", None), "_metrics_collector", None)
         metrics = collector.generate_latest() if collector is not None else None
         if not metrics:
             self.set_status(404)  # tornado finishes the empty answer

@@ -130,12 +130,12 @@ def _run_detail(record: Any) -> str:
 
 
 class _HistoryHandler(SchedulerHandler):
-    def initialize(
+    def initialize(  # type: ignore[override]
         self, task_history: Any = None, auth_token: str = "", read_only_open: bool = True, scheduler: Any = None
     ) -> None:
         # Luigi mounts these handlers with ``scheduler=``; its task_history is read then.
         super().initialize(scheduler, auth_token, read_only_open)
-        self.history = task_history if task_history is not None else getattr(scheduler, "task_history", None)
+        self.history: Any = task_history if task_history is not None else getattr(scheduler, "task_history", None)
 
     def prepare(self) -> None:
         refusal = self.browser_refusal()
