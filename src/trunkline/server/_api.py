@@ -58,9 +58,10 @@ class SchedulerHandler(tornado.web.RequestHandler):
         """Why this state-changing request must be refused as coming from another
         site's page, or None. Reads need no such check: a browser does not let the
         other site's script see the answer unless [cors] allows it."""
-        if self._auth_token:
-            return None
-        return cross_origin_refusal(self.request.headers, self._cors_config())
+        headers = self.request.headers
+        if self._auth_token or ("Origin" not in headers and "Referer" not in headers):
+            return None  # workers and scripts send neither: no [cors] lookup on the hot path
+        return cross_origin_refusal(headers, self._cors_config())
 
     def prepare(self) -> None:
         if self.request.method == "OPTIONS":
@@ -92,9 +93,11 @@ class RPCHandler(SchedulerHandler):
         self.finish()
 
     def _set_cors_headers(self, preflight: bool = False) -> None:
-        config = self._cors_config()
         origin = self.request.headers.get("Origin")
-        allowed = config.allowed_origin_header(origin) if origin else None
+        if not origin:
+            return
+        config = self._cors_config()
+        allowed = config.allowed_origin_header(origin)
         if allowed is None:
             return
         self.set_header("Access-Control-Allow-Origin", allowed)
