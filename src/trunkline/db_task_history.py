@@ -46,8 +46,10 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
+from trunkline import configuration, task_history  # noqa: F401 - Luigi's module has both names
 from trunkline.configuration import get_config
 from trunkline.task_history import TaskHistory
+from trunkline.task_status import DONE, FAILED, PENDING, RUNNING  # noqa: F401 - as in Luigi's module
 
 logger = logging.getLogger("luigi-interface")
 
@@ -699,3 +701,18 @@ def _load(conn: Any, where: str, args: list[Any]) -> list[TaskRecord]:
         event = _event(row)
         records[event.task_id].events.append(event)
     return list(records.values())
+
+
+def __getattr__(name: str) -> Any:
+    """``sqlalchemy`` and ``reflection``, the names Luigi's module imported, for code
+    that reaches them through it: imported on first use, as SQLAlchemy is optional."""
+    if name in ("sqlalchemy", "reflection"):
+        try:
+            import sqlalchemy
+            from sqlalchemy.engine import reflection
+        except ImportError:
+            raise AttributeError(
+                f"trunkline.db_task_history.{name} needs SQLAlchemy: pip install 'trunkline[sqlalchemy]'"
+            ) from None
+        return sqlalchemy if name == "sqlalchemy" else reflection
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
