@@ -108,9 +108,14 @@ class KeepAliveFetcher(_FetcherInterface):
         key = (parsed.scheme, parsed.netloc, timeout)
         client = self._clients.get(key)
         if client is None:
-            client = KeepAliveClient(
-                f"{parsed.scheme}://{parsed.netloc}", headers=self._headers, connect_timeout=timeout
-            )
+            headers = dict(self._headers)
+            netloc = parsed.netloc
+            if parsed.username and parsed.scheme != "http+unix":
+                # http://user:password@host/ is Basic auth (a proxy in front of the scheduler), as in Luigi.
+                credentials = f"{parsed.username}:{parsed.password or ''}".encode()
+                headers.setdefault("Authorization", "Basic " + base64.b64encode(credentials).decode())
+                netloc = netloc.rsplit("@", 1)[-1]
+            client = KeepAliveClient(f"{parsed.scheme}://{netloc}", headers=headers, connect_timeout=timeout)
             self._clients[key] = client
         return client
 

@@ -148,3 +148,18 @@ def test_a_history_page_of_ones_own_renders_the_templates() -> None:
 
     result = Case().run()
     assert result is not None and result.wasSuccessful(), result.errors + result.failures
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth(server: InProcessServer) -> None:
+    """A scheduler behind a proxy with Basic auth: http://user:password@host/ (as Luigi's fetchers do)."""
+    seen: list[str] = []
+    original = tl_server.RPCHandler.prepare
+
+    def spy(handler: Any) -> None:
+        seen.append(handler.request.headers.get("Authorization", ""))
+        original(handler)
+
+    with mock.patch.object(tl_server.RPCHandler, "prepare", spy):
+        client = rpc.RemoteScheduler(server.url.replace("http://", "http://ops:s3cret@"))
+        assert client.count_pending("w")["n_pending_tasks"] == 0
+    assert seen == ["Basic b3BzOnMzY3JldA=="]
