@@ -54,13 +54,13 @@ def trunkline_run(argv: Sequence[str] | None = None) -> None:
         _fail(f"trunkline: error: {exc}")
 
 
-def _run_subcommand(name: str, args: list[str]) -> None:
+def _run_subcommand(name: str, args: list[str], prog: str | None = None) -> None:
     try:
         get_config()
         if name == "scheduler":
             from trunkline import server
 
-            server.main(args)
+            server.main(args, prog=prog or "trunkline scheduler")
         elif name == "deps":
             from trunkline.tools import deps
 
@@ -78,7 +78,7 @@ def _run_subcommand(name: str, args: list[str]) -> None:
 def trunklined_run(argv: Sequence[str] | None = None) -> None:
     """The ``trunklined`` command: ``trunkline scheduler`` under luigid's role."""
     _alias_luigi()
-    _run_subcommand("scheduler", list(sys.argv[1:] if argv is None else argv))
+    _run_subcommand("scheduler", list(sys.argv[1:] if argv is None else argv), prog="trunklined")
 
 
 def luigi_run(argv: Sequence[str] | None = None) -> None:

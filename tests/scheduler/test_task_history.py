@@ -33,13 +33,37 @@ class Clock:
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
+# Any database other than SQLite and PostgreSQL goes through SQLAlchemy. To run that
+# path here, SQLite is registered under two dialect names trunkline does not know:
+# one as it is, one that cannot use INSERT ... RETURNING (as MySQL cannot).
+try:
+    from sqlalchemy.dialects import registry as _dialects
+    from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+except ImportError:
+    _dialects = None
+else:
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+    class SqliteWithoutReturning(SQLiteDialect_pysqlite):
+        insert_returning = False
+        supports_statement_cache = True
+
+    _dialects.register("tlviasqlalchemy", "sqlalchemy.dialects.sqlite.pysqlite", "SQLiteDialect_pysqlite")
+    _dialects.register("tlnoreturning", __name__, "SqliteWithoutReturning")
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "sqlalchemy", "sqlalchemy-without-returning"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh history database: a SQLite file, or a new PostgreSQL database on
-    127.0.0.1:5432 (dropped afterwards; skipped where no PostgreSQL runs)."""
+    """A fresh history database: a SQLite file (directly, or through SQLAlchemy as
+    any other database is), or a new PostgreSQL database on 127.0.0.1:5432
+    (dropped afterwards; skipped where no PostgreSQL runs)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'history.db'}"
+        return
+    if request.param.startswith("sqlalchemy"):
+        if _dialects is None:
+            pytest.skip("SQLAlchemy (the 'sqlalchemy' extra) is not installed")
+        scheme = "tlviasqlalchemy" if request.param == "sqlalchemy" else "tlnoreturning"
+        yield f"{scheme}:///{tmp_path / 'history.db'}"
         return
     psycopg = pytest.importorskip("psycopg", reason="psycopg (the test extra) is needed for PostgreSQL history")
     try:
@@ -316,7 +340,9 @@ def test_sqlite_urls_name_relative_absolute_and_in_memory_databases() -> None:
         sqlite_path_from_url("sqlite:/history.db")
 
 
-def test_a_database_other_than_sqlite_or_postgresql_is_refused_naming_the_url_without_its_password() -> None:
+def test_a_database_whose_driver_is_missing_is_refused_naming_the_url_without_its_password() -> None:
+    """Another database goes through SQLAlchemy; without it or the driver (MySQLdb here)
+    the error says what would work."""
     with pytest.raises(DatabaseURLError) as raised:
         DbTaskHistory("mysql://luigi:s3cret@127.0.0.1/history")
     message = str(raised.value)

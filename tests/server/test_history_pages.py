@@ -97,9 +97,9 @@ def test_bad_parameters_and_unknown_runs_get_a_clear_4xx_page(history_server: tu
     server, _ = history_server
     run_small_workflow(server.url)
     bad = httpx.get(f"{server.url}/history/by_params/Report", params={"data": "{not json"})
-    assert bad.status_code == 400 and "is not JSON" in bad.text
+    assert bad.status_code == 400 and "not valid JSON" in bad.text
     not_object = httpx.get(f"{server.url}/history/by_params/Report", params={"data": "[1, 2]"})
-    assert not_object.status_code == 400 and "is not a JSON object" in not_object.text
+    assert not_object.status_code == 400 and "must be a JSON object" in not_object.text
     missing = httpx.get(f"{server.url}/history/by_id/987654")
     assert missing.status_code == 404 and "No run with record id 987654" in missing.text
     garbage = httpx.get(f"{server.url}/history/by_id/{quote(NASTY, safe='')}")

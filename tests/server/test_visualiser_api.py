@@ -34,8 +34,9 @@ def overview(server: InProcessServer, **query: Any) -> dict[str, Any]:
 
 
 def test_root_serves_the_page_and_every_asset_it_loads(server: InProcessServer) -> None:
-    page = httpx.get(server.url + "/")
+    page = httpx.get(server.url + "/", follow_redirects=True)
     assert page.status_code == 200
+    assert str(page.url).endswith("/static/visualiser/index.html")  # Luigi's address for it
     assert page.headers["content-type"].startswith("text/html")
     for asset in ("/static/app.js", "/static/graph.js", "/static/style.css", "/static/graph.css"):
         assert asset in page.text

@@ -23,14 +23,21 @@ def default_state_path() -> str:
     return os.path.join(base, "trunkline", "scheduler.sqlite3")
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="trunklined", description="The trunkline central scheduler (Luigi's wire protocol)."
+def parse_args(argv: Sequence[str] | None, prog: str = "trunklined") -> argparse.Namespace:
+    """The command line of ``prog`` (``trunklined``, or ``trunkline scheduler``)."""
+    parser = argparse.ArgumentParser(prog=prog, description="The trunkline central scheduler (Luigi's wire protocol).")
+    parser.add_argument(
+        "--address", default="127.0.0.1", help="address to listen on (default: %(default)s, loopback only)"
     )
-    parser.add_argument("--address", default="127.0.0.1", help="address to listen on (default: loopback only)")
-    parser.add_argument("--port", type=int, default=get_config().getint("scheduler", "port", 8082))
+    parser.add_argument(
+        "--port", type=int, default=get_config().getint("scheduler", "port", 8082), help="TCP port (default: %(default)s)"
+    )
     parser.add_argument("--unix-socket", help="listen on this unix socket instead of TCP")
-    parser.add_argument("--state-path", default=None, help="SQLite file holding the state (default: %(default)s)")
+    parser.add_argument(
+        "--state-path",
+        default=None,
+        help=f"SQLite file holding the state, created 0600 (default: {default_state_path()})",
+    )
     parser.add_argument("--memory", action="store_true", help="keep no state on disk (lost when the server stops)")
     parser.add_argument("--logdir", help="write logs to <logdir>/trunkline-server.log")
     parser.add_argument("--pidfile", help="write the pid here; refuse to start if it names a live process")

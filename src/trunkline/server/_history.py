@@ -18,7 +18,9 @@ from urllib.parse import quote, urlencode
 import tornado.ioloop
 import tornado.web
 
+from trunkline._protocol import ProtocolError, decode_arguments
 from trunkline.server._api import SchedulerHandler
+from trunkline.server._validate import InvalidArgument, check_value
 
 __all__ = ["history_handlers"]
 
@@ -128,13 +130,18 @@ def _run_detail(record: Any) -> str:
 
 
 class _HistoryHandler(SchedulerHandler):
-    def initialize(
-        self, task_history: Any, auth_token: str = "", read_only_open: bool = True
+    def initialize(  # type: ignore[override]
+        self, task_history: Any = None, auth_token: str = "", read_only_open: bool = True, scheduler: Any = None
     ) -> None:
-        super().initialize(None, auth_token, read_only_open)
-        self.history = task_history
+        # Luigi mounts these handlers with ``scheduler=``; its task_history is read then.
+        super().initialize(scheduler, auth_token, read_only_open)
+        self.history: Any = task_history if task_history is not None else getattr(scheduler, "task_history", None)
 
     def prepare(self) -> None:
+        refusal = self.browser_refusal()
+        if refusal is not None:
+            self.html_page("Refused", f"<p>{_e(refusal)}</p>", 403)
+            return
         # Reading is open unless the scheduler runs with --no-read-only-open.
         if not self._may_read():
             self.html_page("Token needed", "<p>This scheduler's pages need its auth token "
@@ -175,16 +182,16 @@ class ByParamsHandler(_HistoryHandler):
     async def get(self, name: str) -> None:
         raw = self.get_argument("data", default="{}")
         try:
-            params = json.loads(raw)
-        except ValueError as error:
-            params, problem = None, f"is not JSON ({error})"
-        else:
-            problem = "" if isinstance(params, dict) else "is not a JSON object"
+            params: Any = decode_arguments(raw)
+            check_value(params, "data")
+            problem = ""
+        except (ProtocolError, InvalidArgument) as error:
+            params, problem = None, str(error)
         if not isinstance(params, dict):
             self.html_page(
                 "Bad parameters",
-                f"<p>The <code>data</code> argument {_e(problem)}. Give the parameters as a JSON object, "
-                f"e.g. <code>/history/by_params/{_e(name)}?data={_e(json.dumps({'date': '2024-01-01'}))}</code>.</p>",
+                f"<p>The <code>data</code> argument is not usable ({_e(problem)}). Give the parameters as a JSON "
+                f"object, e.g. <code>/history/by_params/{_e(name)}?data={_e(json.dumps({'date': '2024-01-01'}))}</code>.</p>",
                 400,
             )
             return
@@ -193,8 +200,15 @@ class ByParamsHandler(_HistoryHandler):
         self.html_page(f"Runs of {name}({shown})", _runs_table(records, "No run with these parameters is recorded."))
 
 
+# Record ids are SQLite/PostgreSQL 64-bit integers; anything else names no record.
+_MAX_RECORD_ID = 2**63 - 1
+
+
 class ByIdHandler(_HistoryHandler):
     async def get(self, record_id: str) -> None:
+        if not record_id.isascii() or not record_id.isdigit() or int(record_id) > _MAX_RECORD_ID:
+            self._run_page(None, f"No run with record id {_e(record_id)} is in the task history.")
+            return
         record = await self.read(self.history.find_task_by_id, record_id)
         self._run_page(record, f"No run with record id {_e(record_id)} is in the task history.")
 

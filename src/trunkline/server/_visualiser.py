@@ -23,11 +23,20 @@ STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 MAX_ROWS = 2000
 
 
-class IndexHandler(SchedulerHandler):
-    """``/``: the page; HEAD answers 204 so health checks stay cheap."""
+class RootPathHandler(SchedulerHandler):
+    """``/``: a relative redirect to the page (so it works behind a proxy that
+    mounts the scheduler under a path, as Luigi's does); HEAD answers 204 so
+    health checks stay cheap."""
 
     def head(self) -> None:
         self.set_status(204)
+
+    def get(self) -> None:
+        self.redirect("static/visualiser/index.html")
+
+
+class IndexHandler(SchedulerHandler):
+    """``/static/visualiser/index.html``: the page."""
 
     def get(self) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -68,6 +77,11 @@ class OverviewHandler(SchedulerHandler):
 
 
 class StaticHandler(tornado.web.StaticFileHandler):
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        if "\x00" in absolute_path:  # os.stat would raise ValueError: a 500, not a miss
+            raise tornado.web.HTTPError(404)
+        return super().validate_absolute_path(root, absolute_path)
+
     def set_extra_headers(self, path: str) -> None:
         # Revalidate on every load so an upgraded scheduler never serves stale scripts.
         self.set_header("Cache-Control", "no-cache")
@@ -77,7 +91,8 @@ def visualiser_handlers(scheduler: Any, auth_token: str = "", read_only_open: bo
     """The visualiser's URL specs, for ``trunkline.server.app``."""
     kwargs = {"scheduler": scheduler, "auth_token": auth_token, "read_only_open": read_only_open}
     return [
-        (r"/", IndexHandler, kwargs),
+        (r"/", RootPathHandler, kwargs),
+        (r"/static/visualiser/(?:index\.html)?", IndexHandler, kwargs),
         (r"/visualiser/api/overview", OverviewHandler, kwargs),
         (r"/static/(.*)", StaticHandler, {"path": STATIC_DIR}),
     ]
