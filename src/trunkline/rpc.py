@@ -20,6 +20,9 @@ starts while the scheduler restarts waits for it instead of failing at once.
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 import abc
 import base64
 import json
@@ -40,8 +43,9 @@ from trunkline._protocol import CLIENT_SIGNATURES, RPC_METHODS, MethodSignature 
 # Luigi imports requests_unixsocket / requests here; trunkline's own fetcher needs
 # neither (it speaks unix sockets itself), so both flags say what the client can do.
 HAS_UNIX_SOCKET = True
+requests: ModuleType | None
 try:
-    import requests
+    requests = importlib.import_module("requests")
 except ImportError:  # RequestsFetcher then explains which package is missing
     requests = None
 # Read when a RemoteScheduler is created (Luigi's tests patch it): True picks the
@@ -180,6 +184,7 @@ class RequestsFetcher(_FetcherInterface):
 
     def check_pid(self) -> None:
         if os.getpid() != self.process_id:
+            assert requests is not None  # __init__ refused to build without it
             self.session = requests.Session()
             self.process_id = os.getpid()
 

@@ -26,14 +26,9 @@ from typing import Any
 import trunkline as luigi
 from trunkline.task import MixinNaiveBulkComplete
 
-try:  # the targets a pipeline may read or write besides local files
-    from trunkline.contrib import bigquery  # type: ignore[attr-defined]
-except ImportError:
-    bigquery = None
-try:
-    from trunkline.contrib import gcs  # type: ignore[attr-defined]
-except ImportError:
-    gcs = None
+# The targets a pipeline may read or write besides local files (both modules
+# import without Google's libraries).
+from trunkline.contrib import bigquery, gcs
 
 logger = logging.getLogger("luigi-interface")
 

@@ -49,7 +49,7 @@ def _build_client() -> Any:
         raise ImportError("Dataproc tasks need googleapiclient and google-auth: pip install 'trunkline[gcp-dataproc]'")
     credentials, _ = google.auth.default()
     try:
-        from trunkline.contrib import gcp  # type: ignore[attr-defined]
+        from trunkline.contrib import gcp
 
         authenticate_kwargs = gcp.get_authenticate_kwargs(credentials)
     except ImportError:
