@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from trunkline.scheduler.status import TaskStatus
+from trunkline._scheduler.status import TaskStatus
 
 
 class RetryPolicy(NamedTuple):

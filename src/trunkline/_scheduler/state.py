@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from trunkline.scheduler._records import RetryPolicy, TaskRecord, WorkerRecord
-from trunkline.scheduler.status import TaskStatus
+from trunkline._scheduler import effects
+from trunkline._scheduler.luigi_compat import LuigiStateViews
+from trunkline._scheduler.records import RetryPolicy, TaskRecord, WorkerRecord
+from trunkline._scheduler.status import TaskStatus
 from trunkline.task_history import record_status_change
 
 _PENDING = TaskStatus.PENDING
@@ -46,10 +48,21 @@ class IllegalTransition(Exception):
     """A status change the scheduler refuses (e.g. disabling a running task)."""
 
 
-class State:
-    def __init__(self, clock: Callable[[], float], config: Any, history: Any = None) -> None:
-        self.clock = clock
+class State(LuigiStateViews):
+    def __init__(self, config: Any, history: Any = None, now: float = 0.0) -> None:
+        # The time of the call being served: the shell reads the clock once per
+        # call and sets it here, so the core never reads a clock itself.
+        self.now = now
         self.config = config
+        # what the shell must do after the call (see effects); drained by the shell
+        self.effects: list[effects.Effect] = []
+        # whether status changes are reported as effects (only when a metrics
+        # collector listens: the hot path pays nothing otherwise)
+        self.report_status_changes = False
+        # the scheduler's own settings (resources, paused) changed: the store saves them
+        self.resources_changed = False
+        # Luigi's name for the metrics collector fed by the scheduler (set by the shell)
+        self._metrics_collector: Any = None
         # a trunkline.task_history.TaskHistory told of status changes, or None (off: no cost)
         self.history = history
         # the worker whose call is being served: a RUNNING history event records its host
@@ -89,7 +102,7 @@ class State:
         task = self.tasks.get(task_id)
         if task is not None:
             return task
-        now = self.clock()
+        now = self.now
         task = TaskRecord(
             id=task_id,
             status=status,
@@ -112,7 +125,7 @@ class State:
 
     def get_or_create_worker(self, worker_id: str) -> WorkerRecord:
         worker = self.workers.get(worker_id)
-        now = self.clock()
+        now = self.now
         self.dirty_workers.add(worker_id)
         self.deleted_workers.discard(worker_id)
         if worker is None:
@@ -255,9 +268,13 @@ class State:
                 dep.remove = None
 
     # -- the one place statuses change ---------------------------------------------------
-    def set_status(self, task: TaskRecord, new: TaskStatus) -> None:
-        """Apply a status change with its consequences (Luigi's rules)."""
-        now = self.clock()
+    def set_status(self, task: TaskRecord, new: TaskStatus, config: Any = None) -> None:
+        """Apply a status change with its consequences (Luigi's rules).
+
+        (``config`` is accepted for callers of Luigi's ``SimpleTaskState.set_status``.)"""
+        if type(new) is not TaskStatus:
+            new = TaskStatus(new)
+        now = self.now
         old = task.status
         self.dirty_tasks.add(task.id)
         if new is TaskStatus.SUSPENDED:
@@ -283,6 +300,10 @@ class State:
                 task.scheduler_disable_time = now
                 new = TaskStatus.DISABLED
                 heapq.heappush(self.reenable_heap, (now + self.config.disable_persist, task.id))
+                policy = task.retry_policy
+                self.effects.append(
+                    effects.TaskDisabled(task.id, tuple(task.owners), policy.retry_count, policy.disable_window)
+                )
         elif new is TaskStatus.DISABLED:
             task.scheduler_disable_time = None
         if new is not old:
@@ -290,6 +311,8 @@ class State:
             task.status = new
             task.updated = now
             self._enter(task, new)
+            if self.report_status_changes:
+                self.effects.append(effects.StatusChanged(task.id, old.value, new.value))
         if new is TaskStatus.FAILED:
             task.retry = now + self.config.retry_delay
             heapq.heappush(self.retry_heap, (task.retry, task.id))
@@ -393,7 +416,7 @@ class State:
     # -- rebuilding the derived indexes after loading records --------------------
     def rebuild(self, tasks: Iterable[TaskRecord], workers: Iterable[WorkerRecord]) -> None:
         """Install loaded records and derive every index from them."""
-        now = self.clock()
+        now = self.now
         for worker in workers:
             worker.last_active = now  # a restart gives every worker a fresh grace period
             worker.tasks = set()
@@ -441,3 +464,14 @@ class State:
             self.offer_if_ready(task)
         self.dirty_tasks.clear()
         self.dirty_workers.clear()
+
+
+class SimpleTaskState(State):
+    """Luigi's ``SimpleTaskState(state_path)``: a state with the default
+    ``[scheduler]`` settings; ``dump``/``load`` use JSON at ``state_path``."""
+
+    def __init__(self, state_path: str) -> None:
+        from trunkline._scheduler.config import scheduler
+
+        super().__init__(scheduler())
+        self._state_path = state_path

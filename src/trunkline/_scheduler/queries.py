@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from trunkline.scheduler._records import TaskRecord
-from trunkline.scheduler.status import (
+from trunkline._scheduler.records import TaskRecord
+from trunkline._scheduler.status import (
     STATUS_TO_UPSTREAM,
     UPSTREAM_SEVERITY,
     TaskStatus,
