@@ -137,6 +137,10 @@ class Scheduler(SchedulerCore):
         **kwargs: Any,
     ) -> None:
         config = config if config is not None else scheduler(**kwargs)
+        if task_history_impl is None and config.record_task_history:
+            from trunkline import db_task_history
+
+            task_history_impl = db_task_history.DbTaskHistory()
         super().__init__(
             config,
             dict(resources) if resources is not None else dict(configuration.get_config().getintdict("resources")),

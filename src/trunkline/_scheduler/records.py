@@ -108,3 +108,31 @@ class WorkerRecord:
 
     def __str__(self) -> str:
         return self.id
+
+    # -- Luigi's Worker API, for code that reads scheduler._state --------------------
+    @property
+    def enabled(self) -> bool:
+        return not self.disabled
+
+    @property
+    def state(self) -> str:
+        return "disabled" if self.disabled else "active"
+
+    def get_tasks(self, state: Any, *statuses: str) -> list[TaskRecord]:
+        """This worker's tasks (those it may run), optionally only those in ``statuses``."""
+        found = (state.tasks.get(task_id) for task_id in self.tasks)
+        return [task for task in found if task is not None and (not statuses or task.status in statuses)]
+
+    def is_trivial_worker(self, state: Any) -> bool:
+        """No assistant, and none of its pending tasks needs resources."""
+        return not self.assistant and all(not task.resources for task in self.get_tasks(state, "PENDING"))
+
+    def add_info(self, info: dict[str, Any]) -> None:
+        self.info.update(info)
+
+    def add_rpc_message(self, name: str, **kwargs: Any) -> None:
+        self.rpc_messages.append({"name": name, "kwargs": kwargs})
+
+    def fetch_rpc_messages(self) -> list[dict[str, Any]]:
+        messages, self.rpc_messages = self.rpc_messages, []
+        return messages

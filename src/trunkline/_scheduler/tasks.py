@@ -20,6 +20,7 @@ from trunkline._scheduler.status import TaskStatus
 _RUNNING_STATES = (TaskStatus.RUNNING, TaskStatus.BATCH_RUNNING)
 # Read once: an Enum member's .value is a Python-level property.
 _PENDING_VALUE = TaskStatus.PENDING.value
+_RETRY_POLICY_FIELDS = frozenset(RetryPolicy._fields)
 
 
 class TasksMixin:
@@ -41,6 +42,9 @@ class TasksMixin:
 
     def _generate_retry_policy(self, policy: dict[str, Any] | None) -> RetryPolicy:
         """The scheduler's defaults overlaid with a task's own (non-None) values; memoised."""
+        if policy and not policy.keys() <= _RETRY_POLICY_FIELDS:
+            unknown = sorted(policy.keys() - _RETRY_POLICY_FIELDS)
+            raise TypeError(f"retry_policy_dict has unexpected keyword argument(s) {unknown}")
         key = (
             None
             if not policy
@@ -158,13 +162,17 @@ class TasksMixin:
             state.add_runner(task, worker_id)
         state.touch(task)
 
-    def _update_priority(self, task: TaskRecord, priority: float) -> None:
+    def _update_priority(self, task: TaskRecord, priority: float, worker: Any = None) -> None:
         """Raise a task's priority to at least ``priority`` and push the result to
-        its dependencies, transitively (never lowers; iterative, so any depth works)."""
+        its dependencies, transitively (never lowers; iterative, so any depth works).
+
+        (``worker`` is accepted for callers of Luigi's signature.)"""
         state = self._state
         stack = [task]
         while stack:
             current = stack.pop()
+            if type(current.priority) not in (int, float):
+                current.priority = 0  # a corrupted priority counts as the default
             if priority > current.priority:
                 current.priority = priority
                 state.touch(current)
