@@ -93,6 +93,8 @@ class WorkerRecord:
     id: str
     started: float
     last_active: float
+    # when it last asked for work (get_work); not stored: a restart forgets it
+    last_get_work: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
     reference: Any = None
     disabled: bool = False

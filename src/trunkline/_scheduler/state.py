@@ -74,6 +74,8 @@ class State(LuigiStateViews):
         self.used_resources: dict[str, int] = {}
         self.ready: dict[str, list[ReadyEntry]] = {}
         self.ready_for_assistants: list[ReadyEntry] = []
+        # ready tasks that need resources (for get_work's greedy reservation)
+        self.ready_with_resources: list[ReadyEntry] = []
         self.retry_heap: list[tuple[float, str]] = []
         self.reenable_heap: list[tuple[float, str]] = []
         self.remove_heap: list[tuple[float, str]] = []
@@ -188,6 +190,8 @@ class State(LuigiStateViews):
                 heapq.heappush(heap, entry)
         if only_worker is None:
             heapq.heappush(self.ready_for_assistants, entry)
+            if task.resources:
+                heapq.heappush(self.ready_with_resources, entry)
 
     def entry_is_current(self, entry: ReadyEntry, worker_id: str | None) -> TaskRecord | None:
         task = self.tasks.get(entry[3])
@@ -232,10 +236,10 @@ class State(LuigiStateViews):
         self.workers[worker_id].tasks.add(task.id)
         if self.is_ready(task):
             self.offer_if_ready(task, only_worker=worker_id)
-            heapq.heappush(
-                self.ready_for_assistants,
-                (-task.priority, task.time, next(self._seq), task.id, task.ready_version),
-            )
+            entry = (-task.priority, task.time, next(self._seq), task.id, task.ready_version)
+            heapq.heappush(self.ready_for_assistants, entry)
+            if task.resources:
+                heapq.heappush(self.ready_with_resources, entry)
 
     def remove_runner(self, task: TaskRecord, worker_id: str) -> None:
         if worker_id not in task.workers:

@@ -28,6 +28,13 @@ from trunkline._scheduler.status import TaskStatus, WorkerState
 _ACTIVE_WORKER, _DISABLED_WORKER = WorkerState.ACTIVE.value, WorkerState.DISABLED.value
 
 
+def _processes(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 1
+
+
 class WorkMixin:
     """``get_work`` and its helpers; part of :class:`trunkline._scheduler.core.SchedulerCore`."""
 
@@ -123,6 +130,7 @@ class WorkMixin:
         if self._config.prune_on_get_work:
             self._prune()
         record = self._state.get_or_create_worker(worker)
+        record.last_get_work = self._state.now
         if host is not None:
             record.info["host"] = host
         if assistant:
@@ -171,10 +179,26 @@ class WorkMixin:
         return None
 
     def _pop_best(self, worker_id: str, assistant: bool) -> TaskRecord | None:
+        """The best ready task for this worker that fits the free resources, taken
+        off its heap; None if there is none.
+
+        With ready tasks that need resources about (``ready_with_resources``),
+        Luigi's greedy reservation applies: walking ready tasks best first, one
+        this worker cannot take (not its own, or it does not fit yet) reserves its
+        resources for a live worker with a free process that can run it, so a
+        lower-priority task does not take what a better one waits for. Only the
+        tasks ranked ahead of the one handed out are looked at.
+        """
         state = self._state
         heap = state.ready_for_assistants if assistant else state.ready.get(worker_id)
         if not heap:
             return None
+        if self._top_current(state.ready_with_resources, None) is None:
+            return self._pop_first_fitting(heap, worker_id, assistant)
+        return self._pop_with_reservations(heap, worker_id, assistant)
+
+    def _pop_first_fitting(self, heap: list[Any], worker_id: str, assistant: bool) -> TaskRecord | None:
+        state = self._state
         postponed = []
         best = None
         while heap:
@@ -190,6 +214,76 @@ class WorkMixin:
         for entry in postponed:
             heapq.heappush(heap, entry)
         return best
+
+    def _top_current(self, heap: list[Any], worker_id: str | None) -> Any:
+        """The best entry of ``heap`` that is still current (stale ones are dropped)."""
+        while heap:
+            if self._state.entry_is_current(heap[0], worker_id) is not None:
+                return heap[0]
+            heapq.heappop(heap)
+        return None
+
+    def _pop_with_reservations(self, heap: list[Any], worker_id: str, assistant: bool) -> TaskRecord | None:
+        state = self._state
+        shared = state.ready_with_resources
+        now = state.now
+        horizon = now - self._config.worker_disconnect_delay
+        # Free processes of workers that asked for work lately (Luigi's "greedy workers").
+        slots = {
+            w.id: _processes(w.info.get("workers", 1))
+            for w in state.workers.values()
+            if w.last_get_work is not None and w.last_get_work > horizon
+        }
+        running = sorted(
+            ((-t.priority, t.time), t) for t in (state.tasks[i] for i in state.running)
+        )
+        next_running = 0
+        reserved: dict[str, int] = {}
+        popped: list[tuple[list[Any], Any]] = []
+        seen: set[str] = set()
+        best = None
+        own_filter = None if assistant else worker_id
+        while True:
+            own = self._top_current(heap, own_filter)
+            other = self._top_current(shared, None)
+            if own is None and other is None:
+                break
+            source, entry = (heap, own) if other is None or (own is not None and own < other) else (shared, other)
+            popped.append((source, heapq.heappop(source)))
+            task = state.tasks[entry[3]]
+            if task.id in seen:
+                continue
+            seen.add(task.id)
+            # Running tasks ranked ahead of this one hold their resources and a process.
+            while next_running < len(running) and running[next_running][0] < (entry[0], entry[1]):
+                holder = running[next_running][1]
+                next_running += 1
+                if holder.worker_running in slots:
+                    slots[holder.worker_running] -= 1
+                    for name, amount in (holder.resources_running or {}).items():
+                        reserved[name] = reserved.get(name, 0) + amount
+            if not self._fits_in(task, reserved):
+                continue
+            mine = (assistant and task.runnable) or worker_id in task.workers
+            if mine and self._fits(task):
+                best = task
+                popped.pop()  # handed out: its entry stays off the heap
+                break
+            for candidate in [*task.workers, worker_id] if assistant else task.workers:
+                if slots.get(candidate, 0) > 0:
+                    slots[candidate] -= 1
+                    for name, amount in task.resources.items():
+                        reserved[name] = reserved.get(name, 0) + amount
+                    break
+        for source, entry in popped:
+            heapq.heappush(source, entry)
+        return best
+
+    def _fits_in(self, task: TaskRecord, taken: dict[str, int]) -> bool:
+        """Whether the task's resources fit beside ``taken`` (Luigi's ``_has_resources``)."""
+        return all(
+            taken.get(name, 0) + amount <= self._resources.get(name, 1) for name, amount in task.resources.items()
+        )
 
     def _batch_for(self, worker: WorkerRecord, best: TaskRecord) -> list[TaskRecord]:
         batcher = worker.batchers.get(best.family)
