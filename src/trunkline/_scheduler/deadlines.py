@@ -61,7 +61,11 @@ class DeadlinesMixin:
         while state.remove_heap and state.remove_heap[0][0] <= now:
             when, task_id = heapq.heappop(state.remove_heap)
             task = state.tasks.get(task_id)
-            if task is not None and task.remove == when and not task.stakeholders and task.status not in _RUNNING_STATES:
+            forced = task_id in state.forced_removals
+            if task is not None and task.status not in _RUNNING_STATES and (
+                forced or (task.remove == when and not task.stakeholders)
+            ):
+                state.forced_removals.discard(task_id)
                 state.remove_task(task)
 
     def _fail_tasks_of_dead_worker(self, worker_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -69,14 +70,22 @@ class TaskRecord:
         shown = ", ".join(f"{k}={v}" for k, v in sorted(self.public_params.items()))
         return f"{self.family}({shown})"
 
-    def add_failure(self, now: float, window: float) -> None:
+    def add_failure(self, now: float | None = None, window: float | None = None) -> None:
+        # (now and window default to the clock and the task's policy for
+        # callers of Luigi's Task.add_failure(); the scheduler always passes them)
+        if now is None:
+            now = time.time()
+        if window is None:
+            window = self.retry_policy.disable_window
         if self.first_failure_time is None:
             self.first_failure_time = now
         self.failures.append(now)
         while self.failures and self.failures[0] < now - window:
             self.failures.popleft()
 
-    def has_excessive_failures(self, now: float) -> bool:
+    def has_excessive_failures(self, now: float | None = None) -> bool:
+        if now is None:
+            now = time.time()
         policy = self.retry_policy
         if self.first_failure_time is not None and now >= self.first_failure_time + policy.disable_hard_timeout:
             return True

@@ -81,6 +81,8 @@ class State(LuigiStateViews):
         self.remove_heap: list[tuple[float, str]] = []
         self.worker_heap: list[tuple[float, str]] = []
         self.batches: dict[str, set[str]] = {}
+        # tasks removed when due even with stakeholders (failed batch runners)
+        self.forced_removals: set[str] = set()
         # dependents of ids whose record was removed, restored if the id returns
         self.orphan_dependents: dict[str, set[str]] = {}
         self._seq = itertools.count()
@@ -137,6 +139,8 @@ class State(LuigiStateViews):
             self.stakes[worker_id] = set()
             heapq.heappush(self.worker_heap, (now + self.config.worker_disconnect_delay, worker_id))
         else:
+            if now < worker.last_active:  # a clock set back (tests do): deadline moves back too
+                heapq.heappush(self.worker_heap, (now + self.config.worker_disconnect_delay, worker_id))
             worker.last_active = now
         self.serving_worker = worker
         return worker
@@ -178,7 +182,7 @@ class State(LuigiStateViews):
 
     def offer_if_ready(self, task: TaskRecord, only_worker: str | None = None) -> None:
         """Put a ready task into the ready heaps (of one worker, or of all of its workers)."""
-        if not self.is_ready(task) or not task.workers:
+        if not self.is_ready(task) or not (task.workers or task.runnable):
             return
         if only_worker is None:
             task.ready_version += 1
@@ -199,7 +203,7 @@ class State(LuigiStateViews):
             return None
         if worker_id is not None and worker_id not in task.workers:
             return None
-        if worker_id is None and not task.workers:
+        if worker_id is None and not (task.workers or task.runnable):
             return None
         return task
 
@@ -296,6 +300,10 @@ class State(LuigiStateViews):
                 if member is not None and member.status in _RUNNING_STATES:
                     member.expl = task.expl
                     self.set_status(member, new)
+                    member.batch_id = None
+            if new is TaskStatus.FAILED and not task.batchable:
+                # a batch's runner task stands for its members, who carry the failure
+                self.mark_for_removal(task, now, forced=True)
         if self.history is not None and (new is not old or new is _PENDING):
             self._record_history(task, old, new)
         if new is TaskStatus.FAILED and old is not TaskStatus.DISABLED:
@@ -359,6 +367,15 @@ class State(LuigiStateViews):
         task.scheduler_disable_time = None
         task.clear_failures()
 
+    def replace_running_resources(self, task: TaskRecord, resources: dict[str, int]) -> None:
+        """Set what a running task holds, keeping ``used_resources`` in step."""
+        for name, amount in (task.resources_running or {}).items():
+            self.used_resources[name] = self.used_resources.get(name, 0) - amount
+        task.resources_running = resources
+        for name, amount in resources.items():
+            self.used_resources[name] = self.used_resources.get(name, 0) + amount
+        self.dirty_tasks.add(task.id)
+
     def decrease_running_resources(self, task: TaskRecord, decrease: dict[str, int]) -> None:
         self.dirty_tasks.add(task.id)
         if task.status not in _RUNNING_STATES or task.resources_running is None:
@@ -411,9 +428,12 @@ class State(LuigiStateViews):
                     self.remove_runner(task, worker_id)
         return orphaned
 
-    def mark_for_removal(self, task: TaskRecord, when: float) -> None:
+    def mark_for_removal(self, task: TaskRecord, when: float, forced: bool = False) -> None:
+        """Remove the task at ``when`` if nobody wants it by then (``forced``: even if someone does)."""
         self.dirty_tasks.add(task.id)
-        if task.remove is None:
+        if forced:
+            self.forced_removals.add(task.id)
+        if task.remove is None or forced:
             task.remove = when
             heapq.heappush(self.remove_heap, (when, task.id))
 

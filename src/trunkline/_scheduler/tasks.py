@@ -120,9 +120,13 @@ class TasksMixin:
             task.accepts_messages = True
         if tracking_url is not None or task.status is not TaskStatus.RUNNING:
             task.tracking_url = tracking_url
+            for member in self._batch_mates(task):
+                member.tracking_url = tracking_url
         task.remove = None
         if expl is not None:
             task.expl = expl
+            for member in self._batch_mates(task):
+                member.expl = expl
 
         not_running = task.status not in _RUNNING_STATES
         started_a_run = status in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.RUNNING)
@@ -143,7 +147,9 @@ class TasksMixin:
                     task.worker_running = worker_id
                     task.time_running = self._state.now
                     if batch_id is not None:
-                        state.batches.setdefault(batch_id, set()).add(task.id)
+                        members = state.batches.setdefault(batch_id, set())
+                        self._take_batch_resources(task, members)
+                        members.add(task.id)
                 else:
                     state.set_status(task, status)
 
@@ -153,14 +159,30 @@ class TasksMixin:
             state.set_deps(task, new_deps, replace=False, priority=priority)
         if resources is not None:
             task.resources = dict(resources)
-        if not assistant:
+        if not assistant and not worker.disabled:
             state.add_stakeholders(task, worker_id)
         self._update_priority(task, priority)
         task.retry_policy = self._generate_retry_policy(retry_policy_dict)
-        if runnable and status is not TaskStatus.FAILED:
+        if runnable and status is not TaskStatus.FAILED and not worker.disabled:
             task.runnable = True
             state.add_runner(task, worker_id)
         state.touch(task)
+
+    def _take_batch_resources(self, runner: TaskRecord, members: set[str]) -> None:
+        """A batch's runner task runs on what its members were given (their resources)."""
+        state = self._state
+        for member_id in members:
+            member = state.tasks.get(member_id)
+            if member is not None and member is not runner and member.resources_running:
+                state.replace_running_resources(runner, dict(member.resources_running))
+                return
+
+    def _batch_mates(self, task: TaskRecord) -> list[TaskRecord]:
+        """The other tasks of the batch this task runs in (none if it is not in a running batch)."""
+        if task.batch_id is None:
+            return []
+        ids = self._state.batches.get(task.batch_id, ())
+        return [self._state.tasks[i] for i in ids if i != task.id and i in self._state.tasks]
 
     def _update_priority(self, task: TaskRecord, priority: float, worker: Any = None) -> None:
         """Raise a task's priority to at least ``priority`` and push the result to

@@ -140,13 +140,15 @@ class WorkMixin:
         if record.disabled:
             return reply
         reply["running_tasks"] = self._running_tasks_for(record.id, assistant)
+        if current_tasks is not None:
+            self._reset_orphaned_batch_running_tasks(record.id)
         best = self._task_running_here_but_forgotten(record.id, current_tasks)
         if best is None and not self._paused:
             best = self._pop_best(record.id, assistant)
         if best is None:
             return reply
         if best.status is TaskStatus.PENDING:
-            batch = self._batch_for(record, best)
+            batch = self._batch_for(record, best, assistant)
             if len(batch) > 1:
                 return self._hand_out_batch(record, batch, reply)
             self._state.set_status(best, TaskStatus.RUNNING)
@@ -172,11 +174,23 @@ class WorkMixin:
         if current_tasks is None:
             return None
         known = set(current_tasks)
-        for task_id in self._state.running:
-            task: TaskRecord = self._state.tasks[task_id]
-            if task.worker_running == worker_id and task_id not in known and task.status is TaskStatus.RUNNING:
-                return task
-        return None
+        forgotten = [
+            task
+            for task in (self._state.tasks[task_id] for task_id in self._state.running)
+            if task.worker_running == worker_id and task.id not in known and task.status is TaskStatus.RUNNING
+        ]
+        # the best of them first, as it was handed out (Luigi's order)
+        return min(forgotten, key=lambda t: (-t.priority, t.time, t.id), default=None)
+
+    def _reset_orphaned_batch_running_tasks(self, worker_id: str) -> None:
+        """Batch members this worker holds whose batch has no running runner go
+        back to PENDING (the worker lost the batch, e.g. to a restart)."""
+        state = self._state
+        mine = [state.tasks[i] for i in state.running if state.tasks[i].worker_running == worker_id]
+        live_batches = {t.batch_id for t in mine if t.status is TaskStatus.RUNNING}
+        for task in mine:
+            if task.status is TaskStatus.BATCH_RUNNING and task.batch_id not in live_batches:
+                state.set_status(task, TaskStatus.PENDING)
 
     def _pop_best(self, worker_id: str, assistant: bool) -> TaskRecord | None:
         """The best ready task for this worker that fits the free resources, taken
@@ -285,23 +299,25 @@ class WorkMixin:
             taken.get(name, 0) + amount <= self._resources.get(name, 1) for name, amount in task.resources.items()
         )
 
-    def _batch_for(self, worker: WorkerRecord, best: TaskRecord) -> list[TaskRecord]:
+    def _batch_for(self, worker: WorkerRecord, best: TaskRecord, assistant: bool = False) -> list[TaskRecord]:
+        """``best`` and the ready tasks that may run in one batch with it, best first."""
         batcher = worker.batchers.get(best.family)
         if batcher is None or not best.batchable:
             return [best]
         batched_args, max_size = batcher
         key = {k: v for k, v in best.params.items() if k not in batched_args}
-        batch = [best]
-        for entry in list(self._state.ready.get(worker.id, ())):
-            if len(batch) >= max_size:
-                break
-            task = self._state.entry_is_current(entry, worker.id)
-            if task is None or task is best or task in batch or task.family != best.family:
+        heap = self._state.ready_for_assistants if assistant else self._state.ready.get(worker.id, [])
+        found: dict[str, tuple[Any, TaskRecord]] = {}
+        for entry in heap:
+            task = self._state.entry_is_current(entry, None if assistant else worker.id)
+            if task is None or task is best or task.family != best.family or not task.batchable:
                 continue
             same_rest = {k: v for k, v in task.params.items() if k not in batched_args} == key
-            if same_rest and task.resources == best.resources and task.batchable:
-                batch.append(task)
-        return batch
+            if same_rest and task.resources == best.resources and (task.id not in found or entry < found[task.id][0]):
+                found[task.id] = (entry, task)
+        ranked = [task for _, task in sorted(found.values(), key=lambda pair: pair[0])]
+        room = max_size - 1 if max_size != float("inf") else len(ranked)
+        return [best, *ranked[: int(room)]]
 
     def _hand_out_batch(
         self, worker: WorkerRecord, batch: list[TaskRecord], reply: dict[str, Any]
