@@ -26,10 +26,29 @@ class DeadlinesMixin:
     _config: Any
     _done_elsewhere: set[str]
 
-    def _prune(self) -> None:
-        """Apply whatever is due: disconnects, retries, re-enables, removals."""
+    def _prune_if_due(self, requeue_lost: bool = False) -> None:
+        """``_prune`` when a deadline has passed: O(1) otherwise, so every
+        worker call can apply deadlines at once, whatever their length."""
+        state = self._state
+        now = state.now
+        if any(heap and heap[0][0] <= now for heap in (
+            state.retry_heap, state.worker_heap, state.reenable_heap, state.remove_heap
+        )):
+            self._prune(requeue_lost)
+
+    def _prune(self, requeue_lost: bool = False) -> None:
+        """Apply whatever is due: retries, disconnects, re-enables, removals.
+
+        Retries come before disconnects so that a run lost to a silent worker
+        shows as FAILED until the next call, which puts it back in the queue;
+        with ``requeue_lost`` (a worker asking for work) it is back at once."""
         state = self._state
         now = self._state.now
+        while state.retry_heap and state.retry_heap[0][0] <= now:
+            when, task_id = heapq.heappop(state.retry_heap)
+            task = state.tasks.get(task_id)
+            if task is not None and task.status is TaskStatus.FAILED and task.retry == when and self._config.retry_delay >= 0:
+                state.set_status(task, TaskStatus.PENDING)
         while state.worker_heap and state.worker_heap[0][0] <= now:
             _, worker_id = heapq.heappop(state.worker_heap)
             worker = state.workers.get(worker_id)
@@ -42,12 +61,7 @@ class DeadlinesMixin:
             state.effects.append(effects.WorkerTimedOut(worker_id, self._config.worker_disconnect_delay))
             for task in state.remove_worker(worker_id):
                 state.mark_for_removal(task, now + self._config.remove_delay)
-            self._fail_tasks_of_dead_worker(worker_id)
-        while state.retry_heap and state.retry_heap[0][0] <= now:
-            when, task_id = heapq.heappop(state.retry_heap)
-            task = state.tasks.get(task_id)
-            if task is not None and task.status is TaskStatus.FAILED and task.retry == when and self._config.retry_delay >= 0:
-                state.set_status(task, TaskStatus.PENDING)
+            self._fail_tasks_of_dead_worker(worker_id, requeue_lost)
         while state.reenable_heap and state.reenable_heap[0][0] <= now:
             _, task_id = heapq.heappop(state.reenable_heap)
             task = state.tasks.get(task_id)
@@ -68,18 +82,23 @@ class DeadlinesMixin:
                 state.forced_removals.discard(task_id)
                 state.remove_task(task)
 
-    def _fail_tasks_of_dead_worker(self, worker_id: str) -> None:
+    def _fail_tasks_of_dead_worker(self, worker_id: str, requeue: bool = False) -> None:
         state = self._state
-        for task_id in list(state.running):
-            task = state.tasks[task_id]
-            if task.worker_running != worker_id:
-                continue
+        # Batch runners first: their members follow them.
+        lost = sorted(
+            (state.tasks[i] for i in state.running if state.tasks[i].worker_running == worker_id),
+            key=lambda t: t.status is not TaskStatus.RUNNING,
+        )
+        for task in lost:
+            task_id = task.id
+            if task.status not in _RUNNING_STATES:
+                continue  # a batch member that followed its runner
             if task_id in self._done_elsewhere:
                 self._done_elsewhere.discard(task_id)
                 state.set_status(task, TaskStatus.DONE)
                 continue
             task.expl = f"Worker {worker_id} stopped contacting the scheduler while running this task"
-            state.set_status(task, TaskStatus.FAILED)
+            state.lose_run(task, requeue)
 
     def _re_enable(self, task: TaskRecord) -> None:
         state = self._state

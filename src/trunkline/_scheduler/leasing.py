@@ -177,10 +177,12 @@ class LeasingMixin(WorkMixin):
         """
         check_work_cycle_arguments(worker, host, reports, want, assistant, current_tasks, release, follow_on)
         assert worker is not None
-        if self._config.prune_on_get_work:
-            self._prune()
         record = self._touch_worker(worker, host=host)
         assert record is not None
+        if self._config.prune_on_get_work:
+            self._prune(requeue_lost=True)
+        else:
+            self._prune_if_due(requeue_lost=True)
         for report in reports or ():
             self._add_task_from(worker, report)
         for task_id in release or ():

@@ -48,6 +48,8 @@ class TaskRecord:
     expl: Any = None
     failures: deque[float] = field(default_factory=deque)
     first_failure_time: float | None = None
+    # runs lost in a row to workers that vanished (not failures; see State.lose_run)
+    lost_runs: int = 0
     scheduler_disable_time: float | None = None
     runnable: bool = False
     tracking_url: str | None = None

@@ -41,6 +41,9 @@ _PENDING = TaskStatus.PENDING
 _COUNTED_AS_PENDING = (TaskStatus.PENDING, TaskStatus.FAILED)
 _RUNNING_STATES = (TaskStatus.RUNNING, TaskStatus.BATCH_RUNNING)
 
+# How long after a lost run the task is back in the queue (seconds).
+LOST_RUN_RETRY = 0.001
+
 ReadyEntry = tuple[float, float, int, str, int]  # (-priority, time, seq, task id, version)
 
 
@@ -276,7 +279,7 @@ class State(LuigiStateViews):
                 dep.remove = None
 
     # -- the one place statuses change ---------------------------------------------------
-    def set_status(self, task: TaskRecord, new: TaskStatus, config: Any = None) -> None:
+    def set_status(self, task: TaskRecord, new: TaskStatus, config: Any = None, count_failure: bool = True) -> None:
         """Apply a status change with its consequences (Luigi's rules).
 
         (``config`` is accepted for callers of Luigi's ``SimpleTaskState.set_status``.)"""
@@ -306,7 +309,7 @@ class State(LuigiStateViews):
                 self.mark_for_removal(task, now, forced=True)
         if self.history is not None and (new is not old or new is _PENDING):
             self._record_history(task, old, new)
-        if new is TaskStatus.FAILED and old is not TaskStatus.DISABLED:
+        if new is TaskStatus.FAILED and old is not TaskStatus.DISABLED and count_failure:
             task.add_failure(now, task.retry_policy.disable_window)
             if task.has_excessive_failures(now):
                 task.scheduler_disable_time = now
@@ -328,6 +331,36 @@ class State(LuigiStateViews):
         if new is TaskStatus.FAILED:
             task.retry = now + self.config.retry_delay
             heapq.heappush(self.retry_heap, (task.retry, task.id))
+
+    def lose_run(self, task: TaskRecord, requeue: bool = False) -> None:
+        """The worker running the task vanished: the run is lost, not failed.
+
+        The task shows FAILED until the next call, then goes back to the queue
+        at once (no retry_delay), and the loss does not count as a failure of
+        the task. Only a task that loses ``retry_count`` runs in a row (one
+        that kills its worker every time) is disabled, as too many failures
+        would be. Luigi counts each loss as a failure and waits retry_delay.
+        """
+        now = self.now
+        task.lost_runs += 1
+        policy = task.retry_policy
+        if task.lost_runs >= policy.retry_count:
+            self._leave(task, task.status)
+            task.status = TaskStatus.DISABLED
+            task.updated = now
+            task.scheduler_disable_time = now
+            self._enter(task, TaskStatus.DISABLED)
+            heapq.heappush(self.reenable_heap, (now + self.config.disable_persist, task.id))
+            self.effects.append(effects.TaskDisabled(task.id, tuple(task.owners), task.lost_runs, policy.disable_window))
+            return
+        self.set_status(task, TaskStatus.FAILED, count_failure=False)
+        if requeue:  # a worker is asking for work: the task is its to take now
+            self.set_status(task, TaskStatus.PENDING)
+            return
+        # Due at the next call (a millisecond on): the loss stays visible as
+        # FAILED for the call that found it, and nobody waits retry_delay.
+        task.retry = now + LOST_RUN_RETRY
+        heapq.heappush(self.retry_heap, (task.retry, task.id))
 
     def _record_history(self, task: TaskRecord, old: TaskStatus, new: TaskStatus) -> None:
         # As Luigi: every PENDING report is an event, other statuses only when they change.
@@ -361,6 +394,7 @@ class State(LuigiStateViews):
             for name, amount in task.resources_running.items():
                 self.used_resources[name] = self.used_resources.get(name, 0) + amount
         elif new is TaskStatus.DONE:
+            task.lost_runs = 0
             self._dependents_gain_done(task)
 
     def clear_disable(self, task: TaskRecord) -> None:

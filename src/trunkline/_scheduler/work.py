@@ -43,7 +43,10 @@ class WorkMixin:
     _resources: dict[str, int]
     _paused: bool
 
-    def _prune(self) -> None:
+    def _prune(self, requeue_lost: bool = False) -> None:
+        raise NotImplementedError  # DeadlinesMixin
+
+    def _prune_if_due(self, requeue_lost: bool = False) -> None:
         raise NotImplementedError  # DeadlinesMixin
 
     def _counts(self, worker: WorkerRecord) -> dict[str, Any]:
@@ -127,10 +130,14 @@ class WorkMixin:
     ) -> dict[str, Any]:
         if not isinstance(worker, str) or not worker:
             raise ValueError(f"get_work needs worker as a non-empty string, got {worker!r}")
-        if self._config.prune_on_get_work:
-            self._prune()
         record = self._state.get_or_create_worker(worker)
         record.last_get_work = self._state.now
+        # Deadlines apply at every call, whatever their length (after the caller
+        # counts as alive); a full prune only when configured, as in Luigi.
+        if self._config.prune_on_get_work:
+            self._prune(requeue_lost=True)
+        else:
+            self._prune_if_due(requeue_lost=True)
         if host is not None:
             record.info["host"] = host
         if assistant:
@@ -249,7 +256,7 @@ class WorkMixin:
             if w.last_get_work is not None and w.last_get_work > horizon
         }
         running = sorted(
-            ((-t.priority, t.time), t) for t in (state.tasks[i] for i in state.running)
+            (((-t.priority, t.time), t) for t in (state.tasks[i] for i in state.running)), key=lambda pair: pair[0]
         )
         next_running = 0
         reserved: dict[str, int] = {}
