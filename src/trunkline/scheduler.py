@@ -59,6 +59,7 @@ from trunkline._scheduler.luigi_compat import (
 from trunkline._scheduler.luigi_compat import (
     UPSTREAM_SEVERITY_ORDER as UPSTREAM_SEVERITY_ORDER,
 )
+from trunkline._scheduler.luigi_compat import LUIGI_RPC_NAMES
 from trunkline._scheduler.luigi_compat import OrderedSet as OrderedSet
 from trunkline._scheduler.state import SimpleTaskState as SimpleTaskState
 from trunkline._scheduler.luigi_compat import Task as Task
@@ -550,6 +551,10 @@ def _is_no_op_collector(collector: Any) -> bool:
     # The real class, taken at import: a patched NoMetricsCollector counts as listening.
     return type(collector) is _NoMetricsCollector
 
+
+# RPC_METHODS holds a client function per RPC method, as Luigi's @rpc_method fills it.
+for _method_name in LUIGI_RPC_NAMES:
+    rpc_method()(getattr(Scheduler, _method_name))
 
 for _cls in (Scheduler, RetryPolicy, scheduler, TaskStatus, UpstreamStatus, WorkerState, MemoryStore):
     _cls.__module__ = __name__

@@ -32,6 +32,14 @@ def all_str(values: list[Any] | tuple[Any, ...]) -> bool:
     return not values or set(map(type, values)) <= _STR_TYPES or all(isinstance(v, str) for v in values)
 
 
+def valid_text(name: str, value: str) -> None:
+    """Text that can be stored: no lone surrogates (JSON can carry "\\ud800", UTF-8 cannot)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name} is not valid Unicode text (it holds a lone surrogate): {value!r}") from None
+
+
 def finite_number(name: str, value: Any) -> float:
     """A priority-like number: int or float, not bool, not NaN or infinite (JSON cannot carry those)."""
     if type(value) is int:
@@ -62,6 +70,8 @@ def add_task_arguments(
         raise ValueError(f"add_task needs task_id as a non-empty string, got {task_id!r}")
     if not isinstance(worker_id, str) or not worker_id:
         raise ValueError(f"add_task needs worker as a non-empty string, got {worker_id!r}")
+    valid_text("task_id", task_id)
+    valid_text("worker", worker_id)
     if type(priority) is not int:  # the usual priority passes at the first test
         finite_number("priority", priority)
     for name, value in (("deps", deps), ("new_deps", new_deps)):

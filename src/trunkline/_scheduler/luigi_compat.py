@@ -35,6 +35,18 @@ TASK_FAMILY_RE = re.compile(r"([^(_]+)[(_]")
 # trunkline._protocol, so it stays as empty as the decorator leaves it.
 RPC_METHODS: dict[str, Callable[..., Any]] = {}
 _retry_policy_fields = list(RetryPolicy._fields)
+# The scheduler methods Luigi's @rpc_method marks (trunkline's shell registers them).
+LUIGI_RPC_NAMES = (
+    "add_scheduler_message_response", "add_task", "add_task_batcher", "add_worker",
+    "announce_scheduling_failure", "count_pending", "decrease_running_task_resources", "dep_graph",
+    "disable_worker", "fetch_error", "forgive_failures", "get_running_task_resources",
+    "get_scheduler_message_response", "get_task_progress_percentage", "get_task_status_message",
+    "get_work", "graph", "has_task_history", "inverse_dep_graph", "is_pause_enabled", "is_paused",
+    "mark_as_done", "pause", "ping", "prune", "re_enable_task", "report_task_statistics",
+    "resource_list", "send_scheduler_message", "set_task_progress_percentage",
+    "set_task_status_message", "set_worker_processes", "task_list", "task_search", "unpause",
+    "update_metrics_task_started", "update_resource", "update_resources", "worker_list",
+)
 
 
 def _get_empty_retry_policy() -> RetryPolicy:
