@@ -68,6 +68,10 @@ class TaskRecord:
         return {k: v for k, v in self.params.items() if self.param_visibilities.get(k, 0) == 0}
 
     @property
+    def hidden_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.params.items() if self.param_visibilities.get(k, 0) == 1}
+
+    @property
     def pretty_id(self) -> str:
         shown = ", ".join(f"{k}={v}" for k, v in sorted(self.public_params.items()))
         return f"{self.family}({shown})"
