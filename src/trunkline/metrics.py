@@ -47,7 +47,7 @@ class MetricsCollectors(Enum):
             collector_class = getattr(importlib.import_module(module_path), class_name)
             if not (isinstance(collector_class, type) and issubclass(collector_class, MetricsCollector)):
                 raise ValueError(f"Custom Import: {custom_import} is not a subclass of MetricsCollector")
-            return collector_class()  # type: ignore[no-any-return]
+            return collector_class()
         raise ValueError(f"MetricsCollectors value ' {which} ' isn't supported")
 
 

@@ -98,7 +98,7 @@ class OrderedSet(MutableSet[Any]):
         return iter(self._items)
 
     def __reversed__(self) -> Iterator[Any]:
-        return reversed(list(self._items))
+        return iter(list(self._items)[::-1])
 
     def add(self, key: Any) -> None:
         self._items[key] = None

@@ -18,9 +18,14 @@ Invariants
   re-enable, an orphaned task's removal) sit in heaps keyed by time, so pruning
   costs nothing when nothing is due.
 
-Deliberately left out: Luigi's greedy reservation of resources for
-higher-priority tasks other workers could run (a task that fits is handed out),
-and excluding upstream-disabled tasks from a worker's pending count.
+* Ready tasks that need resources also sit in ``ready_with_resources``, so
+  get_work's greedy reservation looks only at those (see ``work``).
+* Time: the shell sets ``now`` once per call; nothing here reads a clock.
+  What the shell must do afterwards (e-mails, metrics, logging) is appended
+  to ``effects``; the changed ids (``dirty_*``) tell the store what to write.
+
+Counting tasks below a DISABLED task out of a worker's pending count walks
+down from the DISABLED tasks only when there are any (see ``work._counts``).
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from trunkline.task import Config
 logger = logging.getLogger("luigi-interface")
 
 try:
-    from datadog import api, initialize, statsd
+    from datadog import api, initialize, statsd  # type: ignore[attr-defined]
 except ImportError:  # importable without the library (as Luigi's); the collector says what to install
-    api = initialize = statsd = None
+    api = initialize = statsd = None  # type: ignore[assignment]
 
 
 class datadog(Config):  # noqa: N801 - the class name is the config section name
@@ -88,7 +88,7 @@ class DatadogMetricsCollector(MetricsCollector):
 
     def _send_event(self, **params: Any) -> None:
         params["tags"] = params["tags"] + self.default_tags
-        api.Event.create(**params)
+        api.Event.create(**params)  # type: ignore[attr-defined]
 
     def _send_gauge(self, metric_name: str, value: float, tags: list[str] | None = None) -> None:
         statsd.gauge(f"{self._config.metric_namespace}.{metric_name}", value, tags=(tags or []) + self.default_tags)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+_prometheus: Any
 try:
-    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+    import prometheus_client as _prometheus
 except ImportError:  # importable without it; the collector says what to install
-    CONTENT_TYPE_LATEST = CollectorRegistry = Counter = Gauge = generate_latest = None
+    _prometheus = None
 
 from trunkline import parameter
 from trunkline.metrics import MetricsCollector
@@ -28,10 +29,9 @@ class prometheus(Config):  # noqa: N801 - the class name is the config section n
 
 class PrometheusMetricsCollector(MetricsCollector):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__()
-        if CollectorRegistry is None:
+        if _prometheus is None:
             raise ImportError("PrometheusMetricsCollector needs prometheus-client: pip install 'trunkline[prometheus]'")
-        self.registry = CollectorRegistry()
+        self.registry = _prometheus.CollectorRegistry()
         config = prometheus(**kwargs)
         self.labels = list(config.task_parameters_to_use_in_labels)
         if config.use_task_family_in_labels:
@@ -43,13 +43,13 @@ class PrometheusMetricsCollector(MetricsCollector):
             )
 
         def counter(name: str, what: str) -> Any:
-            return Counter(name, what, self.labels, registry=self.registry)
+            return _prometheus.Counter(name, what, self.labels, registry=self.registry)
 
         self.task_started_counter = counter("luigi_task_started_total", "number of started luigi tasks")
         self.task_failed_counter = counter("luigi_task_failed_total", "number of failed luigi tasks")
         self.task_disabled_counter = counter("luigi_task_disabled_total", "number of disabled luigi tasks")
         self.task_done_counter = counter("luigi_task_done_total", "number of done luigi tasks")
-        self.task_execution_time = Gauge(
+        self.task_execution_time = _prometheus.Gauge(
             "luigi_task_execution_time_seconds", "luigi task execution time in seconds", self.labels,
             registry=self.registry,
         )
@@ -63,7 +63,8 @@ class PrometheusMetricsCollector(MetricsCollector):
             self.task_execution_time.labels(**self._generate_task_labels(task)).set(task.updated - task.time_running)
 
     def generate_latest(self) -> bytes:
-        return generate_latest(self.registry)  # type: ignore[no-any-return]
+        result: bytes = _prometheus.generate_latest(self.registry)
+        return result
 
     def handle_task_started(self, task: Any) -> None:
         self.task_started_counter.labels(**self._generate_task_labels(task)).inc()
@@ -82,4 +83,4 @@ class PrometheusMetricsCollector(MetricsCollector):
         self._record_duration(task)
 
     def configure_http_handler(self, http_handler: Any) -> None:
-        http_handler.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        http_handler.set_header("Content-Type", _prometheus.CONTENT_TYPE_LATEST)
