@@ -23,15 +23,6 @@ class WorkerTimedOut:
 
 
 @dataclass(frozen=True, slots=True)
-class TaskFailed:
-    """A run of the task failed (its worker reported it, or the worker died)."""
-
-    task_id: str
-    expl: Any
-    owners: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class TaskDisabled:
     """The scheduler disabled a task after too many failures."""
 
@@ -50,4 +41,4 @@ class StatusChanged:
     new: str
 
 
-Effect = WorkerTimedOut | TaskFailed | TaskDisabled | StatusChanged
+Effect = WorkerTimedOut | TaskDisabled | StatusChanged
