@@ -190,6 +190,7 @@ def test_retries_and_a_vanished_worker_are_recorded_but_a_re_enable_is_not_a_fai
     scheduler.add_task(task_id="T", worker="w2", status="FAILED")  # first failure of T itself
     assert scheduler.task_list("FAILED", "").keys() == {"T"}
     now[0] += 11  # due for its retry
+    scheduler.prune()
     scheduler.get_work(worker="w2", host="h2")
     scheduler.add_task(task_id="T", worker="w2", status="FAILED")  # second failure: disabled
     assert scheduler.task_list("DISABLED", "").keys() == {"T"}

@@ -27,14 +27,14 @@ class DeadlinesMixin:
     _done_elsewhere: set[str]
 
     def _prune_if_due(self, requeue_lost: bool = False) -> None:
-        """``_prune`` when a deadline has passed: O(1) otherwise, so every
-        worker call can apply deadlines at once, whatever their length."""
+        """Drop silent workers and requeue lost runs when due: O(1) otherwise,
+        so every worker call applies the disconnect delay at once, whatever its
+        length. (Retries, re-enables and removals wait for ``prune``, as in Luigi.)"""
         state = self._state
         now = state.now
-        if any(heap and heap[0][0] <= now for heap in (
-            state.retry_heap, state.worker_heap, state.reenable_heap, state.remove_heap
-        )):
-            self._prune(requeue_lost)
+        if (state.worker_heap and state.worker_heap[0][0] <= now) or (state.lost_heap and state.lost_heap[0][0] <= now):
+            self._requeue_lost_runs()
+            self._drop_silent_workers(requeue_lost)
 
     def _prune(self, requeue_lost: bool = False) -> None:
         """Apply whatever is due: retries, disconnects, re-enables, removals.
@@ -44,11 +44,26 @@ class DeadlinesMixin:
         with ``requeue_lost`` (a worker asking for work) it is back at once."""
         state = self._state
         now = self._state.now
+        self._requeue_lost_runs()
         while state.retry_heap and state.retry_heap[0][0] <= now:
             when, task_id = heapq.heappop(state.retry_heap)
             task = state.tasks.get(task_id)
             if task is not None and task.status is TaskStatus.FAILED and task.retry == when and self._config.retry_delay >= 0:
                 state.set_status(task, TaskStatus.PENDING)
+        self._drop_silent_workers(requeue_lost)
+        self._apply_reenables_and_removals()
+
+    def _requeue_lost_runs(self) -> None:
+        state = self._state
+        while state.lost_heap and state.lost_heap[0][0] <= state.now:
+            when, task_id = heapq.heappop(state.lost_heap)
+            task = state.tasks.get(task_id)
+            if task is not None and task.status is TaskStatus.FAILED and task.retry == when:
+                state.set_status(task, TaskStatus.PENDING)
+
+    def _drop_silent_workers(self, requeue_lost: bool) -> None:
+        state = self._state
+        now = state.now
         while state.worker_heap and state.worker_heap[0][0] <= now:
             _, worker_id = heapq.heappop(state.worker_heap)
             worker = state.workers.get(worker_id)
@@ -62,6 +77,10 @@ class DeadlinesMixin:
             for task in state.remove_worker(worker_id):
                 state.mark_for_removal(task, now + self._config.remove_delay)
             self._fail_tasks_of_dead_worker(worker_id, requeue_lost)
+
+    def _apply_reenables_and_removals(self) -> None:
+        state = self._state
+        now = state.now
         while state.reenable_heap and state.reenable_heap[0][0] <= now:
             _, task_id = heapq.heappop(state.reenable_heap)
             task = state.tasks.get(task_id)

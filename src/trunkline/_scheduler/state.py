@@ -85,6 +85,8 @@ class State(LuigiStateViews):
         # ready tasks that need resources (for get_work's greedy reservation)
         self.ready_with_resources: list[ReadyEntry] = []
         self.retry_heap: list[tuple[float, str]] = []
+        # lost runs of vanished workers, due back in the queue (see lose_run)
+        self.lost_heap: list[tuple[float, str]] = []
         self.reenable_heap: list[tuple[float, str]] = []
         self.remove_heap: list[tuple[float, str]] = []
         self.worker_heap: list[tuple[float, str]] = []
@@ -365,7 +367,7 @@ class State(LuigiStateViews):
         # Due at the next call (a millisecond on): the loss stays visible as
         # FAILED for the call that found it, and nobody waits retry_delay.
         task.retry = now + LOST_RUN_RETRY
-        heapq.heappush(self.retry_heap, (task.retry, task.id))
+        heapq.heappush(self.lost_heap, (task.retry, task.id))
 
     def _record_history(self, task: TaskRecord, old: TaskStatus, new: TaskStatus) -> None:
         # As Luigi: every PENDING report is an event, other statuses only when they change.
@@ -518,7 +520,7 @@ class State(LuigiStateViews):
                 if task.batch_id is not None:
                     self.batches.setdefault(task.batch_id, set()).add(task.id)
             if task.status is TaskStatus.FAILED and task.retry is not None:
-                heapq.heappush(self.retry_heap, (task.retry, task.id))
+                heapq.heappush(self.lost_heap if task.lost_runs else self.retry_heap, (task.retry, task.id))
             if task.status is TaskStatus.DISABLED and task.scheduler_disable_time is not None:
                 heapq.heappush(self.reenable_heap, (task.scheduler_disable_time + self.config.disable_persist, task.id))
             if task.remove is not None:
