@@ -203,11 +203,17 @@ class Scheduler(SchedulerCore):
         self._store.close()
 
     def load(self) -> None:
-        """Luigi's ``load``: the store loads at construction; kept for callers."""
+        """Luigi's ``load``: read the JSON snapshot at ``_state._state_path`` if one is set
+        (the store, if any, already loaded at construction)."""
+        self._begin()
+        self._state.load()
+        self._commit()
 
     def dump(self) -> None:
-        """Luigi's ``dump``: flush pending e-mails and save (the store is always current)."""
+        """Luigi's ``dump``: save, write the JSON snapshot if ``_state._state_path`` is
+        set, and send the batched e-mails."""
         self._store.save(self)
+        self._state.dump()
         if self._email_batcher is not None:
             self._email_batcher.send_email()
 

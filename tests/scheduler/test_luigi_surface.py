@@ -149,3 +149,20 @@ def test_a_status_message_is_stored_before_it_is_acknowledged(tmp_path: Any) -> 
     # no close(): as after a kill -9
     again = trunkline.scheduler.Scheduler(resources={}, store=trunkline.scheduler.SqliteStore(path))
     assert again.get_task_status_message("T")["statusMessage"] == "half way"
+
+
+def test_dump_and_load_use_a_json_snapshot_not_a_pickle(tmp_path: Any) -> None:
+    path = str(tmp_path / "state.json")
+    first = trunkline.scheduler.Scheduler(resources={})
+    first.add_task(worker="A", task_id="1")
+    first.add_task(worker="B", task_id="2")
+    assert first.get_work(worker="A")["task_id"] == "1"
+    first._state._state_path = path
+    first.dump()
+    with open(path, encoding="utf-8") as written:
+        assert written.read().startswith("{")
+    second = trunkline.scheduler.Scheduler(resources={})
+    second._state._state_path = path
+    second.load()
+    assert second.get_work(worker="B")["task_id"] == "2"
+    assert second.task_list("RUNNING", "").keys() == {"1"}

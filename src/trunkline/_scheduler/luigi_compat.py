@@ -344,16 +344,13 @@ class LuigiStateViews:
         return self.tasks, self.workers, batchers
 
     def dump(self) -> None:
-        """Write the worker ids and task statuses as JSON (trunkline never pickles)."""
+        """Write every task and worker to ``_state_path`` as JSON (trunkline never pickles)."""
         if not self._state_path:
             return
-        snapshot = {
-            "workers": {w.id: w.last_active for w in self.workers.values()},
-            "tasks": {t.id: getattr(t.status, "value", t.status) for t in self.tasks.values()},
-        }
+        from trunkline._scheduler.store import write_snapshot
+
         try:
-            with open(self._state_path, "w", encoding="utf-8") as out:
-                json.dump(snapshot, out)
+            write_snapshot(self._state_path, self)
         except OSError:
             logger.warning("Failed saving scheduler state to %s", self._state_path, exc_info=True)
 
@@ -361,11 +358,13 @@ class LuigiStateViews:
         """Read what :meth:`dump` wrote; anything else (a pickle, junk) starts empty."""
         if not self._state_path or not os.path.exists(self._state_path):
             return
-        try:
-            with open(self._state_path, encoding="utf-8") as source:
-                snapshot = json.load(source)
-        except (OSError, ValueError):
+        from trunkline._scheduler.store import read_snapshot
+
+        found = read_snapshot(self._state_path)
+        if found is None:
             logger.warning("%s is not a trunkline state snapshot; starting from empty state", self._state_path)
             return
-        for worker_id in snapshot.get("workers", {}):
-            self.get_or_create_worker(worker_id)
+        self.rebuild(*found)
+
+    def rebuild(self, tasks: Iterable[Any], workers: Iterable[Any]) -> None:
+        raise NotImplementedError  # State

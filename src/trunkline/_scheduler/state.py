@@ -104,6 +104,19 @@ class State(LuigiStateViews):
         self.deleted_tasks: set[str] = set()
         self.deleted_workers: set[str] = set()
 
+    @property
+    def _tasks(self) -> dict[str, TaskRecord]:
+        """Luigi's name for the task map. Assigning a new map replaces every task."""
+        return self.tasks
+
+    @_tasks.setter
+    def _tasks(self, replacement: dict[str, TaskRecord]) -> None:
+        for task in list(self.tasks.values()):
+            self.remove_task(task)
+        self.orphan_dependents.clear()
+        if replacement:
+            self.rebuild(replacement.values(), [])
+
     def touch(self, task: TaskRecord) -> None:
         self.dirty_tasks.add(task.id)
 

@@ -51,6 +51,34 @@ class MemoryStore:
 SCHEMA_VERSION = 1
 
 
+def write_snapshot(path: str, state: Any) -> None:
+    """Every task and worker as JSON in one file (Luigi's ``dump``; never a pickle)."""
+    snapshot = {
+        "trunkline_snapshot": SCHEMA_VERSION,
+        "tasks": [_task_to_json(task) for task in state.tasks.values()],
+        "workers": [_worker_to_json(worker) for worker in state.workers.values()],
+    }
+    tmp = f"{path}.tmp"
+    with open(os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
+        json.dump(snapshot, out)
+    os.replace(tmp, path)
+
+
+def read_snapshot(path: str) -> tuple[list[TaskRecord], list[WorkerRecord]] | None:
+    """What :func:`write_snapshot` wrote, or None for anything else (a pickle, junk, no file)."""
+    try:
+        with open(path, encoding="utf-8") as source:
+            snapshot = json.load(source)
+        if not isinstance(snapshot, dict) or "trunkline_snapshot" not in snapshot:
+            return None
+        return (
+            [_task_from_json(text) for text in snapshot["tasks"]],
+            [_worker_from_json(text) for text in snapshot["workers"]],
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 class StoreWriteError(Exception):
     """Some changed records could not be saved; everything else was (the store stays usable)."""
 
