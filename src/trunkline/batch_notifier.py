@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-import trunkline as luigi
+import trunkline as luigi  # noqa: F401 - Luigi's module exposes the package as `luigi`
 from trunkline.notifications import email, send_email
 from trunkline.parameter import BoolParameter, ChoiceParameter, IntParameter
 from trunkline.task import Config
@@ -224,5 +224,3 @@ class BatchNotifier:
         if time.time() >= self._next_send:
             self.send_email()
 
-
-_unused = luigi

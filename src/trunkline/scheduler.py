@@ -32,11 +32,13 @@ import re  # noqa: F401
 import sys
 import time
 import uuid  # noqa: F401
-from collections.abc import Callable, MutableSet
+from collections.abc import Callable
+from collections.abc import MutableSet as MutableSet  # Luigi's module exposes these names
 from typing import Any
 
-from trunkline import configuration, notifications, parameter
-from trunkline import task_history as history
+from trunkline import configuration, notifications
+from trunkline import parameter as parameter
+from trunkline import task_history as history  # noqa: F401 - Luigi's module exposes it
 from trunkline._scheduler import checks, effects
 from trunkline._scheduler import config as _config_module
 from trunkline._scheduler import records as _records_module
@@ -597,4 +599,3 @@ __all__ = [
     "scheduler",
 ]
 
-_unused = (MutableSet, history, parameter, Config, ParameterVisibility)
