@@ -398,7 +398,8 @@ class State(LuigiStateViews):
             self.running.discard(task.id)
             for name, amount in (task.resources_running or {}).items():
                 self.used_resources[name] = self.used_resources.get(name, 0) - amount
-            task.resources_running = None
+            # resources_running stays readable after the run, as in Luigi
+            # (get_running_task_resources answers it for a finished task)
             task.worker_running = None
         elif old is TaskStatus.DONE:
             self._dependents_lose_done(task)
