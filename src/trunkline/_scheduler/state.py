@@ -79,6 +79,8 @@ class State(LuigiStateViews):
         self.workers: dict[str, WorkerRecord] = {}
         self.by_status: dict[TaskStatus, set[str]] = {status: set() for status in TaskStatus}
         self.running: set[str] = set()
+        # by_status[DISABLED], kept at hand: an Enum key costs a Python-level hash
+        self.disabled_ids = self.by_status[TaskStatus.DISABLED]
         self.used_resources: dict[str, int] = {}
         self.ready: dict[str, list[ReadyEntry]] = {}
         self.ready_for_assistants: list[ReadyEntry] = []

@@ -51,7 +51,7 @@ class WorkMixin:
 
     def _counts(self, worker: WorkerRecord) -> dict[str, Any]:
         n_pending, n_unique, n_last = worker.n_pending, worker.n_unique_pending, worker.n_pending_last_scheduled
-        if self._state.by_status[TaskStatus.DISABLED] and n_pending:
+        if self._state.disabled_ids and n_pending:
             # Tasks below a DISABLED task cannot run until someone re-enables it:
             # they do not count, so keep-alive workers may leave (Luigi's rule).
             for task in self._blocked_by_disabled():
@@ -147,7 +147,7 @@ class WorkMixin:
         if record.disabled:
             return reply
         reply["running_tasks"] = self._running_tasks_for(record.id, assistant)
-        if current_tasks is not None:
+        if current_tasks is not None and self._state.running:
             self._reset_orphaned_batch_running_tasks(record.id)
         best = self._task_running_here_but_forgotten(record.id, current_tasks)
         if best is None and not self._paused:
