@@ -1,6 +1,6 @@
 """Luigi's task status constants (``luigi.task_status``), as strings."""
 
-from trunkline.scheduler.status import TaskStatus
+from trunkline._scheduler.status import TaskStatus
 
 PENDING = TaskStatus.PENDING.value
 FAILED = TaskStatus.FAILED.value

@@ -205,11 +205,16 @@ def test_retries_and_a_vanished_worker_are_recorded_but_a_re_enable_is_not_a_fai
     )
     scheduler.add_task(task_id="T", worker="w1", family="T")
     scheduler.get_work(worker="w1", host="doomed")
-    now[0] += 61  # w1 goes silent while running T
+    now[0] += 61  # w1 goes silent while running T: the run is lost (FAILED), not a failure of T
     scheduler.prune()
-    now[0] += 11  # T is due for its retry
+    now[0] += 1  # back in the queue at once, no retry_delay
     scheduler.prune()
     scheduler.add_task(task_id="T", worker="w2", family="T")
+    scheduler.get_work(worker="w2", host="h2")
+    scheduler.add_task(task_id="T", worker="w2", status="FAILED")  # first failure of T itself
+    assert scheduler.task_list("FAILED", "").keys() == {"T"}
+    now[0] += 11  # due for its retry
+    scheduler.prune()
     scheduler.get_work(worker="w2", host="h2")
     scheduler.add_task(task_id="T", worker="w2", status="FAILED")  # second failure: disabled
     assert scheduler.task_list("DISABLED", "").keys() == {"T"}
@@ -217,9 +222,9 @@ def test_retries_and_a_vanished_worker_are_recorded_but_a_re_enable_is_not_a_fai
     record = history.find_task_by_task_id("T")
     history.close()
     assert record is not None
-    # the retry's PENDING, then w2's own PENDING report; nothing after the second failure
+    # the lost run, its requeue, w2's PENDING report, two runs that failed; nothing after the disable
     assert [e.event_name for e in reversed(record.events)] == [
-        "PENDING", "RUNNING", "FAILED", "PENDING", "PENDING", "RUNNING", "FAILED",
+        "PENDING", "RUNNING", "FAILED", "PENDING", "PENDING", "RUNNING", "FAILED", "PENDING", "RUNNING", "FAILED",
     ]
     assert record.host == "h2"
 

@@ -18,26 +18,36 @@ Invariants
   re-enable, an orphaned task's removal) sit in heaps keyed by time, so pruning
   costs nothing when nothing is due.
 
-Deliberately left out: Luigi's greedy reservation of resources for
-higher-priority tasks other workers could run (a task that fits is handed out),
-and excluding upstream-disabled tasks from a worker's pending count.
+* Ready tasks that need resources also sit in ``ready_with_resources``, so
+  get_work's greedy reservation looks only at those (see ``work``).
+* Time: the shell sets ``now`` once per call; nothing here reads a clock.
+  What the shell must do afterwards (e-mails, metrics, logging) is appended
+  to ``effects``; the changed ids (``dirty_*``) tell the store what to write.
+
+Counting tasks below a DISABLED task out of a worker's pending count walks
+down from the DISABLED tasks only when there are any (see ``work._counts``).
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from trunkline.scheduler._records import RetryPolicy, TaskRecord, WorkerRecord
-from trunkline.scheduler.status import TaskStatus
+from trunkline._scheduler import effects
+from trunkline._scheduler.luigi_compat import LuigiStateViews
+from trunkline._scheduler.records import RetryPolicy, TaskRecord, WorkerRecord
+from trunkline._scheduler.status import TaskStatus
 from trunkline.task_history import record_status_change
 
 _PENDING = TaskStatus.PENDING
 # Statuses a worker still waits for (Luigi counts FAILED: it will be retried).
 _COUNTED_AS_PENDING = (TaskStatus.PENDING, TaskStatus.FAILED)
 _RUNNING_STATES = (TaskStatus.RUNNING, TaskStatus.BATCH_RUNNING)
+
+# How long after a lost run the task is back in the queue (seconds).
+LOST_RUN_RETRY = 0.001
 
 ReadyEntry = tuple[float, float, int, str, int]  # (-priority, time, seq, task id, version)
 
@@ -46,10 +56,21 @@ class IllegalTransition(Exception):
     """A status change the scheduler refuses (e.g. disabling a running task)."""
 
 
-class State:
-    def __init__(self, clock: Callable[[], float], config: Any, history: Any = None) -> None:
-        self.clock = clock
+class State(LuigiStateViews):
+    def __init__(self, config: Any, history: Any = None, now: float = 0.0) -> None:
+        # The time of the call being served: the shell reads the clock once per
+        # call and sets it here, so the core never reads a clock itself.
+        self.now = now
         self.config = config
+        # what the shell must do after the call (see effects); drained by the shell
+        self.effects: list[effects.Effect] = []
+        # whether status changes are reported as effects (only when a metrics
+        # collector listens: the hot path pays nothing otherwise)
+        self.report_status_changes = False
+        # the scheduler's own settings (resources, paused) changed: the store saves them
+        self.resources_changed = False
+        # Luigi's name for the metrics collector fed by the scheduler (set by the shell)
+        self._metrics_collector: Any = None
         # a trunkline.task_history.TaskHistory told of status changes, or None (off: no cost)
         self.history = history
         # the worker whose call is being served: a RUNNING history event records its host
@@ -58,14 +79,22 @@ class State:
         self.workers: dict[str, WorkerRecord] = {}
         self.by_status: dict[TaskStatus, set[str]] = {status: set() for status in TaskStatus}
         self.running: set[str] = set()
+        # by_status[DISABLED], kept at hand: an Enum key costs a Python-level hash
+        self.disabled_ids = self.by_status[TaskStatus.DISABLED]
         self.used_resources: dict[str, int] = {}
         self.ready: dict[str, list[ReadyEntry]] = {}
         self.ready_for_assistants: list[ReadyEntry] = []
+        # ready tasks that need resources (for get_work's greedy reservation)
+        self.ready_with_resources: list[ReadyEntry] = []
         self.retry_heap: list[tuple[float, str]] = []
+        # lost runs of vanished workers, due back in the queue (see lose_run)
+        self.lost_heap: list[tuple[float, str]] = []
         self.reenable_heap: list[tuple[float, str]] = []
         self.remove_heap: list[tuple[float, str]] = []
         self.worker_heap: list[tuple[float, str]] = []
         self.batches: dict[str, set[str]] = {}
+        # tasks removed when due even with stakeholders (failed batch runners)
+        self.forced_removals: set[str] = set()
         # dependents of ids whose record was removed, restored if the id returns
         self.orphan_dependents: dict[str, set[str]] = {}
         self._seq = itertools.count()
@@ -76,6 +105,19 @@ class State:
         self.dirty_workers: set[str] = set()
         self.deleted_tasks: set[str] = set()
         self.deleted_workers: set[str] = set()
+
+    @property
+    def _tasks(self) -> dict[str, TaskRecord]:
+        """Luigi's name for the task map. Assigning a new map replaces every task."""
+        return self.tasks
+
+    @_tasks.setter
+    def _tasks(self, replacement: dict[str, TaskRecord]) -> None:
+        for task in list(self.tasks.values()):
+            self.remove_task(task)
+        self.orphan_dependents.clear()
+        if replacement:
+            self.rebuild(replacement.values(), [])
 
     def touch(self, task: TaskRecord) -> None:
         self.dirty_tasks.add(task.id)
@@ -89,7 +131,7 @@ class State:
         task = self.tasks.get(task_id)
         if task is not None:
             return task
-        now = self.clock()
+        now = self.now
         task = TaskRecord(
             id=task_id,
             status=status,
@@ -112,7 +154,7 @@ class State:
 
     def get_or_create_worker(self, worker_id: str) -> WorkerRecord:
         worker = self.workers.get(worker_id)
-        now = self.clock()
+        now = self.now
         self.dirty_workers.add(worker_id)
         self.deleted_workers.discard(worker_id)
         if worker is None:
@@ -122,6 +164,8 @@ class State:
             self.stakes[worker_id] = set()
             heapq.heappush(self.worker_heap, (now + self.config.worker_disconnect_delay, worker_id))
         else:
+            if now < worker.last_active:  # a clock set back (tests do): deadline moves back too
+                heapq.heappush(self.worker_heap, (now + self.config.worker_disconnect_delay, worker_id))
             worker.last_active = now
         self.serving_worker = worker
         return worker
@@ -163,7 +207,7 @@ class State:
 
     def offer_if_ready(self, task: TaskRecord, only_worker: str | None = None) -> None:
         """Put a ready task into the ready heaps (of one worker, or of all of its workers)."""
-        if not self.is_ready(task) or not task.workers:
+        if not self.is_ready(task) or not (task.workers or task.runnable):
             return
         if only_worker is None:
             task.ready_version += 1
@@ -175,6 +219,8 @@ class State:
                 heapq.heappush(heap, entry)
         if only_worker is None:
             heapq.heappush(self.ready_for_assistants, entry)
+            if task.resources:
+                heapq.heappush(self.ready_with_resources, entry)
 
     def entry_is_current(self, entry: ReadyEntry, worker_id: str | None) -> TaskRecord | None:
         task = self.tasks.get(entry[3])
@@ -182,7 +228,7 @@ class State:
             return None
         if worker_id is not None and worker_id not in task.workers:
             return None
-        if worker_id is None and not task.workers:
+        if worker_id is None and not (task.workers or task.runnable):
             return None
         return task
 
@@ -219,10 +265,10 @@ class State:
         self.workers[worker_id].tasks.add(task.id)
         if self.is_ready(task):
             self.offer_if_ready(task, only_worker=worker_id)
-            heapq.heappush(
-                self.ready_for_assistants,
-                (-task.priority, task.time, next(self._seq), task.id, task.ready_version),
-            )
+            entry = (-task.priority, task.time, next(self._seq), task.id, task.ready_version)
+            heapq.heappush(self.ready_for_assistants, entry)
+            if task.resources:
+                heapq.heappush(self.ready_with_resources, entry)
 
     def remove_runner(self, task: TaskRecord, worker_id: str) -> None:
         if worker_id not in task.workers:
@@ -255,9 +301,13 @@ class State:
                 dep.remove = None
 
     # -- the one place statuses change ---------------------------------------------------
-    def set_status(self, task: TaskRecord, new: TaskStatus) -> None:
-        """Apply a status change with its consequences (Luigi's rules)."""
-        now = self.clock()
+    def set_status(self, task: TaskRecord, new: TaskStatus, config: Any = None, count_failure: bool = True) -> None:
+        """Apply a status change with its consequences (Luigi's rules).
+
+        (``config`` is accepted for callers of Luigi's ``SimpleTaskState.set_status``.)"""
+        if type(new) is not TaskStatus:
+            new = TaskStatus(new)
+        now = self.now
         old = task.status
         self.dirty_tasks.add(task.id)
         if new is TaskStatus.SUSPENDED:
@@ -275,14 +325,22 @@ class State:
                 if member is not None and member.status in _RUNNING_STATES:
                     member.expl = task.expl
                     self.set_status(member, new)
+                    member.batch_id = None
+            if new is TaskStatus.FAILED and not task.batchable:
+                # a batch's runner task stands for its members, who carry the failure
+                self.mark_for_removal(task, now, forced=True)
         if self.history is not None and (new is not old or new is _PENDING):
             self._record_history(task, old, new)
-        if new is TaskStatus.FAILED and old is not TaskStatus.DISABLED:
+        if new is TaskStatus.FAILED and old is not TaskStatus.DISABLED and count_failure:
             task.add_failure(now, task.retry_policy.disable_window)
             if task.has_excessive_failures(now):
                 task.scheduler_disable_time = now
                 new = TaskStatus.DISABLED
                 heapq.heappush(self.reenable_heap, (now + self.config.disable_persist, task.id))
+                policy = task.retry_policy
+                self.effects.append(
+                    effects.TaskDisabled(task.id, tuple(task.owners), policy.retry_count, policy.disable_window)
+                )
         elif new is TaskStatus.DISABLED:
             task.scheduler_disable_time = None
         if new is not old:
@@ -290,9 +348,41 @@ class State:
             task.status = new
             task.updated = now
             self._enter(task, new)
+            if self.report_status_changes:
+                self.effects.append(effects.StatusChanged(task.id, old.value, new.value))
         if new is TaskStatus.FAILED:
             task.retry = now + self.config.retry_delay
             heapq.heappush(self.retry_heap, (task.retry, task.id))
+
+    def lose_run(self, task: TaskRecord, requeue: bool = False) -> None:
+        """The worker running the task vanished: the run is lost, not failed.
+
+        The task shows FAILED until the next call, then goes back to the queue
+        at once (no retry_delay), and the loss does not count as a failure of
+        the task. Only a task that loses ``retry_count`` runs in a row (one
+        that kills its worker every time) is disabled, as too many failures
+        would be. Luigi counts each loss as a failure and waits retry_delay.
+        """
+        now = self.now
+        task.lost_runs += 1
+        policy = task.retry_policy
+        if task.lost_runs >= policy.retry_count:
+            self._leave(task, task.status)
+            task.status = TaskStatus.DISABLED
+            task.updated = now
+            task.scheduler_disable_time = now
+            self._enter(task, TaskStatus.DISABLED)
+            heapq.heappush(self.reenable_heap, (now + self.config.disable_persist, task.id))
+            self.effects.append(effects.TaskDisabled(task.id, tuple(task.owners), task.lost_runs, policy.disable_window))
+            return
+        self.set_status(task, TaskStatus.FAILED, count_failure=False)
+        if requeue:  # a worker is asking for work: the task is its to take now
+            self.set_status(task, TaskStatus.PENDING)
+            return
+        # Due at the next call (a millisecond on): the loss stays visible as
+        # FAILED for the call that found it, and nobody waits retry_delay.
+        task.retry = now + LOST_RUN_RETRY
+        heapq.heappush(self.lost_heap, (task.retry, task.id))
 
     def _record_history(self, task: TaskRecord, old: TaskStatus, new: TaskStatus) -> None:
         # As Luigi: every PENDING report is an event, other statuses only when they change.
@@ -310,7 +400,8 @@ class State:
             self.running.discard(task.id)
             for name, amount in (task.resources_running or {}).items():
                 self.used_resources[name] = self.used_resources.get(name, 0) - amount
-            task.resources_running = None
+            # resources_running stays readable after the run, as in Luigi
+            # (get_running_task_resources answers it for a finished task)
             task.worker_running = None
         elif old is TaskStatus.DONE:
             self._dependents_lose_done(task)
@@ -326,11 +417,21 @@ class State:
             for name, amount in task.resources_running.items():
                 self.used_resources[name] = self.used_resources.get(name, 0) + amount
         elif new is TaskStatus.DONE:
+            task.lost_runs = 0
             self._dependents_gain_done(task)
 
     def clear_disable(self, task: TaskRecord) -> None:
         task.scheduler_disable_time = None
         task.clear_failures()
+
+    def replace_running_resources(self, task: TaskRecord, resources: dict[str, int]) -> None:
+        """Set what a running task holds, keeping ``used_resources`` in step."""
+        for name, amount in (task.resources_running or {}).items():
+            self.used_resources[name] = self.used_resources.get(name, 0) - amount
+        task.resources_running = resources
+        for name, amount in resources.items():
+            self.used_resources[name] = self.used_resources.get(name, 0) + amount
+        self.dirty_tasks.add(task.id)
 
     def decrease_running_resources(self, task: TaskRecord, decrease: dict[str, int]) -> None:
         self.dirty_tasks.add(task.id)
@@ -384,16 +485,19 @@ class State:
                     self.remove_runner(task, worker_id)
         return orphaned
 
-    def mark_for_removal(self, task: TaskRecord, when: float) -> None:
+    def mark_for_removal(self, task: TaskRecord, when: float, forced: bool = False) -> None:
+        """Remove the task at ``when`` if nobody wants it by then (``forced``: even if someone does)."""
         self.dirty_tasks.add(task.id)
-        if task.remove is None:
+        if forced:
+            self.forced_removals.add(task.id)
+        if task.remove is None or forced:
             task.remove = when
             heapq.heappush(self.remove_heap, (when, task.id))
 
     # -- rebuilding the derived indexes after loading records --------------------
     def rebuild(self, tasks: Iterable[TaskRecord], workers: Iterable[WorkerRecord]) -> None:
         """Install loaded records and derive every index from them."""
-        now = self.clock()
+        now = self.now
         for worker in workers:
             worker.last_active = now  # a restart gives every worker a fresh grace period
             worker.tasks = set()
@@ -432,7 +536,7 @@ class State:
                 if task.batch_id is not None:
                     self.batches.setdefault(task.batch_id, set()).add(task.id)
             if task.status is TaskStatus.FAILED and task.retry is not None:
-                heapq.heappush(self.retry_heap, (task.retry, task.id))
+                heapq.heappush(self.lost_heap if task.lost_runs else self.retry_heap, (task.retry, task.id))
             if task.status is TaskStatus.DISABLED and task.scheduler_disable_time is not None:
                 heapq.heappush(self.reenable_heap, (task.scheduler_disable_time + self.config.disable_persist, task.id))
             if task.remove is not None:
@@ -441,3 +545,14 @@ class State:
             self.offer_if_ready(task)
         self.dirty_tasks.clear()
         self.dirty_workers.clear()
+
+
+class SimpleTaskState(State):
+    """Luigi's ``SimpleTaskState(state_path)``: a state with the default
+    ``[scheduler]`` settings; ``dump``/``load`` use JSON at ``state_path``."""
+
+    def __init__(self, state_path: str) -> None:
+        from trunkline._scheduler.config import scheduler
+
+        super().__init__(scheduler())
+        self._state_path = state_path

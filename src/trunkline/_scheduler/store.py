@@ -13,8 +13,8 @@ import sqlite3
 from collections import deque
 from typing import Any, Protocol
 
-from trunkline.scheduler._records import RetryPolicy, TaskRecord, WorkerRecord
-from trunkline.scheduler.status import TaskStatus
+from trunkline._scheduler.records import RetryPolicy, TaskRecord, WorkerRecord
+from trunkline._scheduler.status import TaskStatus
 
 
 class Store(Protocol):
@@ -42,12 +42,53 @@ class MemoryStore:
             state.deleted_tasks.clear()
         if state.deleted_workers:
             state.deleted_workers.clear()
+        state.resources_changed = False
 
     def close(self) -> None:
         return None
 
 
 SCHEMA_VERSION = 1
+
+
+def write_snapshot(path: str, state: Any) -> None:
+    """Every task and worker as JSON in one file (Luigi's ``dump``; never a pickle)."""
+    snapshot = {
+        "trunkline_snapshot": SCHEMA_VERSION,
+        "tasks": [_task_to_json(task) for task in state.tasks.values()],
+        "workers": [_worker_to_json(worker) for worker in state.workers.values()],
+    }
+    tmp = f"{path}.tmp"
+    with open(os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
+        json.dump(snapshot, out)
+    os.replace(tmp, path)
+
+
+def read_snapshot(path: str) -> tuple[list[TaskRecord], list[WorkerRecord]] | None:
+    """What :func:`write_snapshot` wrote, or None for anything else (a pickle, junk, no file)."""
+    try:
+        with open(path, encoding="utf-8") as source:
+            snapshot = json.load(source)
+        if not isinstance(snapshot, dict) or "trunkline_snapshot" not in snapshot:
+            return None
+        return (
+            [_task_from_json(text) for text in snapshot["tasks"]],
+            [_worker_from_json(text) for text in snapshot["workers"]],
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class StoreWriteError(Exception):
+    """Some changed records could not be saved; everything else was (the store stays usable)."""
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeError:
+        return False
+    return True
 
 
 class StateFileError(Exception):
@@ -79,6 +120,7 @@ def _task_to_json(task: TaskRecord) -> str:
             "expl": task.expl,
             "failures": list(task.failures),
             "first_failure_time": task.first_failure_time,
+            "lost_runs": task.lost_runs,
             "scheduler_disable_time": task.scheduler_disable_time,
             "runnable": task.runnable,
             "tracking_url": task.tracking_url,
@@ -118,6 +160,7 @@ def _task_from_json(text: str) -> TaskRecord:
         expl=data["expl"],
         failures=deque(data["failures"]),
         first_failure_time=data["first_failure_time"],
+        lost_runs=data.get("lost_runs", 0),
         scheduler_disable_time=data["scheduler_disable_time"],
         runnable=data["runnable"],
         tracking_url=data["tracking_url"],
@@ -157,6 +200,14 @@ def _worker_from_json(text: str) -> WorkerRecord:
     )
 
 
+def _create_private(path: str) -> None:
+    """Create the state file readable by its owner only (it holds parameters and errors).
+
+    SQLite creates its -wal and -shm files with the main file's permissions."""
+    if not os.path.exists(path):
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 class SqliteStore:
     """The scheduler's state in a SQLite file (WAL), written before each answer.
 
@@ -170,11 +221,15 @@ class SqliteStore:
         self.path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
+        _create_private(self.path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._create_or_check_schema()
+            for suffix in ("-wal", "-shm"):
+                if os.path.exists(self.path + suffix):
+                    os.chmod(self.path + suffix, 0o600)
         except sqlite3.DatabaseError as exc:
             raise StateFileError(
                 f"{self.path} is not a trunkline scheduler state file ({exc}). "
@@ -215,31 +270,75 @@ class SqliteStore:
 
     def save(self, scheduler: Any) -> None:
         state = scheduler._state
-        if not (state.dirty_tasks or state.dirty_workers or state.deleted_tasks or state.deleted_workers):
+        if not (
+            state.dirty_tasks or state.dirty_workers or state.deleted_tasks or state.deleted_workers
+            or state.resources_changed
+        ):
             return
+        try:
+            self._write(scheduler, self._rows(state, skip=set()))
+        except Exception:
+            # A row that cannot be written (say, text SQLite cannot encode) must
+            # not wedge the store: every later save would fail on it again. Write
+            # everything else, drop the rows that cannot be written from the
+            # changed sets (they stay in memory, unsaved), and report the failure.
+            bad = self._unwritable(state)
+            if not bad:
+                raise  # not a bad row (disk full, I/O error): the changes stay pending
+            self._write(scheduler, self._rows(state, skip=bad))
+            self._clear(state)
+            raise StoreWriteError(f"could not save {sorted(bad)!r}: the records cannot be written") from None
+        self._clear(state)
+
+    @staticmethod
+    def _clear(state: Any) -> None:
+        state.dirty_tasks.clear()
+        state.dirty_workers.clear()
+        state.deleted_tasks.clear()
+        state.deleted_workers.clear()
+        state.resources_changed = False
+
+    @staticmethod
+    def _rows(state: Any, skip: set[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        tasks = [(i, _task_to_json(state.tasks[i])) for i in state.dirty_tasks if i in state.tasks and i not in skip]
+        workers = [(i, _worker_to_json(state.workers[i])) for i in state.dirty_workers if i in state.workers and i not in skip]
+        return tasks, workers
+
+    @staticmethod
+    def _unwritable(state: Any) -> set[str]:
+        """Ids among the changed records whose row cannot be encoded."""
+        bad: set[str] = set()
+        for ids, records, to_json in (
+            (state.dirty_tasks, state.tasks, _task_to_json),
+            (state.dirty_workers, state.workers, _worker_to_json),
+            (state.deleted_tasks, {}, None),
+            (state.deleted_workers, {}, None),
+        ):
+            for record_id in ids:
+                try:
+                    record_id.encode("utf-8")
+                    if to_json is not None and record_id in records:
+                        to_json(records[record_id]).encode("utf-8")
+                except (UnicodeError, TypeError, ValueError):
+                    bad.add(record_id)
+        return bad
+
+    def _write(self, scheduler: Any, rows: tuple[list[tuple[str, str]], list[tuple[str, str]]]) -> None:
+        state = scheduler._state
+        tasks, workers = rows
         db = self._db
         db.execute("BEGIN")
         try:
-            db.executemany(
-                "INSERT OR REPLACE INTO tasks VALUES (?, ?)",
-                [(i, _task_to_json(state.tasks[i])) for i in state.dirty_tasks if i in state.tasks],
-            )
-            db.executemany("DELETE FROM tasks WHERE id = ?", [(i,) for i in state.deleted_tasks])
-            db.executemany(
-                "INSERT OR REPLACE INTO workers VALUES (?, ?)",
-                [(i, _worker_to_json(state.workers[i])) for i in state.dirty_workers if i in state.workers],
-            )
-            db.executemany("DELETE FROM workers WHERE id = ?", [(i,) for i in state.deleted_workers])
+            db.executemany("INSERT OR REPLACE INTO tasks VALUES (?, ?)", tasks)
+            db.executemany("DELETE FROM tasks WHERE id = ?", [(i,) for i in state.deleted_tasks if _encodable(i)])
+            db.executemany("INSERT OR REPLACE INTO workers VALUES (?, ?)", workers)
+            db.executemany("DELETE FROM workers WHERE id = ?", [(i,) for i in state.deleted_workers if _encodable(i)])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('paused', ?)", ("1" if scheduler._paused else "0",))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('resources', ?)", (json.dumps(scheduler._resources),))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        state.dirty_tasks.clear()
-        state.dirty_workers.clear()
-        state.deleted_tasks.clear()
-        state.deleted_workers.clear()
 
     def close(self) -> None:
         self._db.close()

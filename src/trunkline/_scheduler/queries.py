@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from trunkline.scheduler._records import TaskRecord
-from trunkline.scheduler.status import (
+from trunkline._scheduler.records import TaskRecord
+from trunkline._scheduler.status import (
     STATUS_TO_UPSTREAM,
     UPSTREAM_SEVERITY,
     TaskStatus,
@@ -100,7 +100,7 @@ class QueriesMixin:
                     n for n in neighbours if n not in state.tasks or state.tasks[n].status is not TaskStatus.DONE
                 }
             result[task_id] = self._serialize_task(task_id, deps=neighbours)
-            for neighbour in neighbours:
+            for neighbour in sorted(neighbours):  # Luigi's order: what a truncated graph keeps
                 if neighbour not in seen:
                     seen.add(neighbour)
                     queue.append(neighbour)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from trunkline.scheduler.status import TaskStatus
+from trunkline._scheduler.status import TaskStatus
 
 
 class RetryPolicy(NamedTuple):
@@ -47,6 +48,8 @@ class TaskRecord:
     expl: Any = None
     failures: deque[float] = field(default_factory=deque)
     first_failure_time: float | None = None
+    # runs lost in a row to workers that vanished (not failures; see State.lose_run)
+    lost_runs: int = 0
     scheduler_disable_time: float | None = None
     runnable: bool = False
     tracking_url: str | None = None
@@ -65,18 +68,30 @@ class TaskRecord:
         return {k: v for k, v in self.params.items() if self.param_visibilities.get(k, 0) == 0}
 
     @property
+    def hidden_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.params.items() if self.param_visibilities.get(k, 0) == 1}
+
+    @property
     def pretty_id(self) -> str:
         shown = ", ".join(f"{k}={v}" for k, v in sorted(self.public_params.items()))
         return f"{self.family}({shown})"
 
-    def add_failure(self, now: float, window: float) -> None:
+    def add_failure(self, now: float | None = None, window: float | None = None) -> None:
+        # (now and window default to the clock and the task's policy for
+        # callers of Luigi's Task.add_failure(); the scheduler always passes them)
+        if now is None:
+            now = time.time()
+        if window is None:
+            window = self.retry_policy.disable_window
         if self.first_failure_time is None:
             self.first_failure_time = now
         self.failures.append(now)
         while self.failures and self.failures[0] < now - window:
             self.failures.popleft()
 
-    def has_excessive_failures(self, now: float) -> bool:
+    def has_excessive_failures(self, now: float | None = None) -> bool:
+        if now is None:
+            now = time.time()
         policy = self.retry_policy
         if self.first_failure_time is not None and now >= self.first_failure_time + policy.disable_hard_timeout:
             return True
@@ -93,6 +108,8 @@ class WorkerRecord:
     id: str
     started: float
     last_active: float
+    # when it last asked for work (get_work); not stored: a restart forgets it
+    last_get_work: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
     reference: Any = None
     disabled: bool = False
@@ -108,3 +125,31 @@ class WorkerRecord:
 
     def __str__(self) -> str:
         return self.id
+
+    # -- Luigi's Worker API, for code that reads scheduler._state --------------------
+    @property
+    def enabled(self) -> bool:
+        return not self.disabled
+
+    @property
+    def state(self) -> str:
+        return "disabled" if self.disabled else "active"
+
+    def get_tasks(self, state: Any, *statuses: str) -> list[TaskRecord]:
+        """This worker's tasks (those it may run), optionally only those in ``statuses``."""
+        found = (state.tasks.get(task_id) for task_id in self.tasks)
+        return [task for task in found if task is not None and (not statuses or task.status in statuses)]
+
+    def is_trivial_worker(self, state: Any) -> bool:
+        """No assistant, and none of its pending tasks needs resources."""
+        return not self.assistant and all(not task.resources for task in self.get_tasks(state, "PENDING"))
+
+    def add_info(self, info: dict[str, Any]) -> None:
+        self.info.update(info)
+
+    def add_rpc_message(self, name: str, **kwargs: Any) -> None:
+        self.rpc_messages.append({"name": name, "kwargs": kwargs})
+
+    def fetch_rpc_messages(self) -> list[dict[str, Any]]:
+        messages, self.rpc_messages = self.rpc_messages, []
+        return messages

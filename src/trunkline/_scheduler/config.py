@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from trunkline.parameter import BoolParameter, ChoiceParameter, FloatParameter, IntParameter, Parameter
+from trunkline._scheduler.records import RetryPolicy
+from trunkline.metrics import MetricsCollectors
+from trunkline.parameter import BoolParameter, EnumParameter, FloatParameter, IntParameter, Parameter
 from trunkline.task import Config
 
 
@@ -22,10 +24,14 @@ class scheduler(Config):  # noqa: N801 - the class name is the config section na
     prune_on_get_work = BoolParameter(default=False)
     pause_enabled = BoolParameter(default=True)
     send_messages = BoolParameter(default=True)
-    metrics_collector = ChoiceParameter(default="default", choices=("default", "none", "datadog", "prometheus", "custom"))
+    metrics_collector = EnumParameter(enum=MetricsCollectors, default=MetricsCollectors.default)
     metrics_custom_import = Parameter(default="")
     stable_done_cooldown_secs = IntParameter(default=10)
     # trunkline: a shared secret every mutating API call must carry (empty: no auth).
     auth_token = Parameter(default="", significant=False)
     # trunkline: the most tasks one work_cycle call leases to one worker (1 behaves like get_work).
     lease_max_tasks = IntParameter(default=100)
+
+    def _get_retry_policy(self) -> RetryPolicy:
+        """The retry policy every task gets unless it brings its own."""
+        return RetryPolicy(self.retry_count, self.disable_hard_timeout, self.disable_window)

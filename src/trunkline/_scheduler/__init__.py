@@ -1,0 +1,1 @@
+"""trunkline's scheduler core (see core.py); the public shell is trunkline.scheduler."""
