@@ -15,13 +15,12 @@ from __future__ import annotations
 import json
 import logging
 import random
-import signal
 import string
-import threading
 import time
 from typing import Any
 
 import trunkline as luigi
+from trunkline.contrib._on_sigterm import cancel_on_sigterm
 
 logger = logging.getLogger(__name__)
 
@@ -149,38 +148,12 @@ class BatchTask(luigi.Task):
     def run(self) -> None:
         bc = BatchClient(self.poll_time)
         job_id = bc.submit_job(self.job_definition, self.parameters, job_name=self.job_name, queue=self.job_queue)
-        with _TerminateOnTerm(bc, job_id):
+        with cancel_on_sigterm(
+            lambda: bc.terminate_job(job_id, "stopped by the trunkline worker"), f"terminating Batch job {job_id}"
+        ):
             bc.wait_on_job(job_id)
 
     @property
     def parameters(self) -> dict[str, str]:
         """The job's parameters (substituted into its definition's command)."""
         return {}
-
-
-class _TerminateOnTerm:
-    """Terminate the Batch job when the task's process gets SIGTERM."""
-
-    def __init__(self, client: BatchClient, job_id: str) -> None:
-        self.client = client
-        self.job_id = job_id
-        self._previous: Any = None
-        self._installed = False
-
-    def _on_term(self, signum: int, frame: Any) -> None:
-        try:
-            logger.info("Task stopped, terminating Batch job %s", self.job_id)
-            self.client.terminate_job(self.job_id, "stopped by the trunkline worker")
-        finally:
-            raise SystemExit(128 + signum)
-
-    def __enter__(self) -> _TerminateOnTerm:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGTERM)
-            signal.signal(signal.SIGTERM, self._on_term)
-            self._installed = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGTERM, self._previous)

@@ -16,13 +16,12 @@ kills the container.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from tempfile import mkdtemp
 from typing import Any
 
 import trunkline as luigi
 from trunkline.local_target import LocalFileSystem
+from trunkline.contrib._on_sigterm import cancel_on_sigterm
 
 logger = logging.getLogger("luigi-interface")
 
@@ -151,7 +150,8 @@ class DockerTask(luigi.Task):
                 host_config=host_config,
                 **self.container_options,
             )
-            with _KillOnTerm(self._client, container["Id"]):
+            container_id = container["Id"]
+            with cancel_on_sigterm(lambda: self._client.kill(container_id), f"killing container {container_id}"):
                 self._client.start(container["Id"])
                 exit_status = self._client.wait(container["Id"])
             if isinstance(exit_status, dict):  # docker-py 3 and later
@@ -179,31 +179,3 @@ class DockerTask(luigi.Task):
         filesys = LocalFileSystem()
         if self.mount_tmp and filesys.exists(self._host_tmp_dir):
             filesys.remove(self._host_tmp_dir, recursive=True)
-
-
-class _KillOnTerm:
-    """Kill the container when the task's process gets SIGTERM (the worker stopping it)."""
-
-    def __init__(self, client: Any, container_id: str) -> None:
-        self.client = client
-        self.container_id = container_id
-        self._previous: Any = None
-        self._installed = False
-
-    def _on_term(self, signum: int, frame: Any) -> None:
-        logger.info("Task stopped, killing container %s", self.container_id)
-        try:
-            self.client.kill(self.container_id)
-        finally:
-            raise SystemExit(128 + signum)
-
-    def __enter__(self) -> _KillOnTerm:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGTERM)
-            signal.signal(signal.SIGTERM, self._on_term)
-            self._installed = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGTERM, self._previous)

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import copy
 import logging
-import signal
-import threading
 import time
 from typing import Any
 
 import trunkline as luigi
+from trunkline.contrib._on_sigterm import cancel_on_sigterm
 
 logger = logging.getLogger("luigi-interface")
 
@@ -134,34 +133,10 @@ class ECSTask(luigi.Task):
                 for failure in response["failures"]
             ))
         self._task_ids = [task["taskArn"] for task in response["tasks"]]
-        with _StopOnTerm(self._task_ids, self.cluster):
+        with cancel_on_sigterm(lambda: _stop_tasks(self._task_ids, self.cluster), "stopping its ECS tasks"):
             _track_tasks(self._task_ids, self.cluster)
 
 
-class _StopOnTerm:
-    """Stop the ECS tasks when the trunkline task's process gets SIGTERM."""
-
-    def __init__(self, task_ids: list[str], cluster: str) -> None:
-        self.task_ids = task_ids
-        self.cluster = cluster
-        self._previous: Any = None
-        self._installed = False
-
-    def _on_term(self, signum: int, frame: Any) -> None:
-        try:
-            for task_id in self.task_ids:
-                logger.info("Task stopped, stopping ECS task %s", task_id)
-                _client().stop_task(cluster=self.cluster, task=task_id, reason="stopped by the trunkline worker")
-        finally:
-            raise SystemExit(128 + signum)
-
-    def __enter__(self) -> _StopOnTerm:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGTERM)
-            signal.signal(signal.SIGTERM, self._on_term)
-            self._installed = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGTERM, self._previous)
+def _stop_tasks(task_ids: list[str], cluster: str) -> None:
+    for task_id in task_ids:
+        _client().stop_task(cluster=cluster, task=task_id, reason="stopped by the trunkline worker")

@@ -15,14 +15,13 @@ deletes the Job and its pods.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
 import trunkline as luigi
+from trunkline.contrib._on_sigterm import cancel_on_sigterm
 
 logger = logging.getLogger("luigi-interface")
 
@@ -270,36 +269,9 @@ class KubernetesJobTask(luigi.Task):
         job = Job(self.__kube_api, job_json)
         job.create()
         self.__logger.info("Start tracking Kubernetes Job: %s", self.uu_name)
-        with _DeleteOnTerm(lambda: self.__delete_job_cascade(job)):
+        with cancel_on_sigterm(lambda: self.__delete_job_cascade(job), "deleting its Kubernetes job"):
             self.__track_job()
 
     def output(self) -> Any:
         """Needed to know the task is complete, unless ``complete()`` is overridden."""
         return None
-
-
-class _DeleteOnTerm:
-    """Delete the Job (and its pods) when the task's process gets SIGTERM."""
-
-    def __init__(self, delete: Any) -> None:
-        self.delete = delete
-        self._previous: Any = None
-        self._installed = False
-
-    def _on_term(self, signum: int, frame: Any) -> None:
-        logger.info("Task stopped, deleting its Kubernetes job")
-        try:
-            self.delete()
-        finally:
-            raise SystemExit(128 + signum)
-
-    def __enter__(self) -> _DeleteOnTerm:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGTERM)
-            signal.signal(signal.SIGTERM, self._on_term)
-            self._installed = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGTERM, self._previous)
