@@ -212,10 +212,9 @@ class TaskProcess(ForkProcess):
         self.timeout_time = time.time() + self.worker_timeout if self.worker_timeout else None
         # A timeout can only be enforced on a process that can be killed.
         self.use_multiprocessing = use_multiprocessing or self.timeout_time is not None
-        if self.use_multiprocessing:
-            # Only a task run in a child needs the Process machinery; setting it
-            # up for every inline task would cost more than many tasks do.
-            super().__init__()
+        # The Process machinery even for inline tasks (~7 µs): Luigi's callers
+        # start() any TaskProcess and read is_alive()/exitcode of inline ones.
+        super().__init__()
         self.check_unfulfilled_deps = check_unfulfilled_deps
         self.check_complete_on_run = check_complete_on_run
         self.task_completion_cache = task_completion_cache
@@ -233,7 +232,7 @@ class TaskProcess(ForkProcess):
         status = FAILED
         expl: Any = ""
         missing: list[str] = []
-        new_deps: list[tuple[str, str, dict[str, str]]] = []
+        new_deps: list[tuple[str, str, dict[str, str]]] | None = []
         try:
             if self.check_unfulfilled_deps and not is_external(task):
                 missing = _unfulfilled_dependencies(task, self._checker)
@@ -280,20 +279,21 @@ class TaskProcess(ForkProcess):
         self.task.trigger_event(Event.FAILURE, self.task, exc)
         return self.task.on_failure(exc)
 
-    def _run_get_new_deps(self) -> list[tuple[str, str, dict[str, str]]]:
+    def _run_get_new_deps(self) -> list[tuple[str, str, dict[str, str]]] | None:
         """Run the task; if run() is a generator, follow its yielded requirements.
 
-        Returns the incomplete yielded tasks, as (module, family, params), or [].
+        Returns the incomplete yielded tasks, as (module, family, params), or
+        None (Luigi's value, which its callers compare against).
         """
         outcome = self.task.run()
         if outcome is None or not isinstance(outcome, collections.abc.Generator):
-            return []  # (None first: the usual run() returns it, and Generator is an ABC)
+            return None  # (None first: the usual run() returns it, and Generator is an ABC)
         to_send: Any = None
         while True:
             try:
                 yielded = next(outcome) if to_send is None else outcome.send(to_send)
             except StopIteration:
-                return []
+                return None
             requirements = yielded if isinstance(yielded, DynamicRequirements) else DynamicRequirements(yielded)
             if not requirements.complete(self._complete_for_dynamic):
                 return [(dep.task_module, dep.task_family, dep.to_str_params()) for dep in requirements.flat_requirements]
@@ -392,6 +392,11 @@ def rpc_message_callback(fn: Any) -> Any:
     return fn
 
 
+class WorkerConfigError(ValueError, AssertionError):
+    """A ``[worker]`` value the worker cannot run with. Luigi asserts these, so
+    it is an AssertionError too, for code that catches that."""
+
+
 class _Interrupted(KeyboardInterrupt):
     """SIGTERM, turned into an exception so the run loop unwinds and cleans up."""
 
@@ -418,9 +423,9 @@ class Worker:
         self._worker_info[1] = ("workers", self.worker_processes)
         self._config = worker(**kwargs)
         if self._config.wait_interval <= 0:
-            raise ValueError(f"[worker] wait_interval must be positive (got {self._config.wait_interval})")
+            raise WorkerConfigError(f"[worker] wait_interval must be positive (got {self._config.wait_interval})")
         if self._config.wait_jitter < 0:
-            raise ValueError(f"[worker] wait_jitter must be zero or more (got {self._config.wait_jitter})")
+            raise WorkerConfigError(f"[worker] wait_jitter must be zero or more (got {self._config.wait_jitter})")
         self._id = worker_id or self._config.id or self._generate_worker_id(self._worker_info)
         self._assistant = assistant
         self._stop_requesting_work = False

@@ -174,6 +174,10 @@ class TaskProcessPool:
         member.connection.close()
         return member.process.exitcode  # type: ignore[no-any-return]
 
+    def pid_of(self, task_id: str) -> int | None:
+        member = self._busy.get(task_id)
+        return None if member is None else member.process.pid  # type: ignore[no-any-return]
+
     def holds(self, task_id: str) -> bool:
         return task_id in self._busy
 
@@ -200,6 +204,10 @@ class PooledRun:
         self.task = task
         self._pool = pool
         self.exitcode: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._pool.pid_of(self.task.task_id)
 
     def is_alive(self) -> bool:
         return self._pool.holds(self.task.task_id)

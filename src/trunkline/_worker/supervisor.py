@@ -90,8 +90,16 @@ class ChildSupervisor:
             return wait
 
     def _timed_out_child(self) -> TaskResult | None:
+        """A child past its deadline (terminated now), or one without a pipe that died."""
         now = self._clock()
         for task_id, process in self._running.items():
+            if task_id not in self.connections and not isinstance(process, PooledRun):
+                # No pipe to report its end (a process made by a replaced
+                # ContextManagedTaskProcess): ask the process itself. Children with
+                # a pipe are judged by it alone, so a result sent just before exit
+                # is never mistaken for a death.
+                if not process.is_alive() and process.exitcode:
+                    return self._died(task_id, process)
             if process.timeout_time is None or not now > float(process.timeout_time):
                 continue
             if not process.is_alive():
@@ -109,6 +117,9 @@ class ChildSupervisor:
         if isinstance(process, PooledRun):
             process.terminate()  # collects the dead pool process and its exit code
         process.join(timeout=10)
+        return self._died(task_id, process)
+
+    def _died(self, task_id: str, process: Any) -> TaskResult:
         message = f"Task {task_id} died unexpectedly with exit code {process.exitcode}"
         logger.info(message)
         process.task.trigger_event(Event.PROCESS_FAILURE, process.task, message)
