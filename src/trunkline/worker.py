@@ -519,17 +519,24 @@ class Worker:
         if self._keep_alive_thread is not None:
             self._keep_alive_thread.stop()
             self._keep_alive_thread.join()
-        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
-            self._interrupted_by = signal.SIGTERM if issubclass(exc_type, _Interrupted) else signal.SIGINT
+        interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
+        if interrupted:
+            self._interrupted_by = signal.SIGTERM if issubclass(exc_type, _Interrupted) else signal.SIGINT  # type: ignore[arg-type]
             self._stop_children(_STOP_GRACE_SECONDS)
         else:
-            self._children.terminate_running()
+            for process in list(self._running_tasks.values()):
+                if getattr(process, "use_multiprocessing", False) and process.is_alive():
+                    process.terminate()
         self._children.close()
         for signum, previous in self._previous_handlers.items():
             with contextlib.suppress(ValueError, TypeError):
                 signal.signal(signum, previous)
         self._previous_handlers.clear()
         self._checker.close()
+        if self._interrupted_by == signal.SIGTERM:
+            # SIGTERM's own default is to end the process; do that, now that the
+            # children are stopped, with the status a shell reports for it.
+            raise SystemExit(EXIT_TERMINATED) from exc
         return False  # never swallow the exception
 
     def _stop_children(self, grace: float) -> None:
