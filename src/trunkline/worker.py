@@ -61,6 +61,7 @@ from trunkline._worker.completion import SingleProcessPool as SingleProcessPool
 from trunkline._worker.completion import TracebackWrapper as TracebackWrapper
 from trunkline._worker.completion import check_complete as check_complete
 from trunkline._worker.completion import check_complete_cached as check_complete_cached
+from trunkline._worker.completion import process_pool_checker
 from trunkline._worker.config import worker as worker
 from trunkline._worker.errors import TaskException as TaskException
 from trunkline._worker.graph import CheckFailure, CompletenessChecker, Discovery, GraphWalker, is_external
@@ -344,8 +345,33 @@ class ContextManagedTaskProcess(TaskProcess):
             return
         module_path, class_name = self.context.rsplit(".", 1)
         context_cls = getattr(importlib.import_module(module_path), class_name)
-        with context_cls(self):
-            super().run()
+        # The result leaves only once the context has exited: the worker treats
+        # a result as "this task is over", and what __exit__ does is part of it.
+        destination = self.result_queue
+        held = _HeldResult(destination)
+        self.result_queue = held
+        try:
+            with context_cls(self):
+                super().run()
+        finally:
+            self.result_queue = destination
+            held.release()
+
+
+class _HeldResult:
+    """Stands for a result queue, keeping the result until release()."""
+
+    def __init__(self, destination: Any) -> None:
+        self._destination = destination
+        self._results: list[Any] = []
+
+    def put(self, result: Any) -> None:
+        self._results.append(result)
+
+    def release(self) -> None:
+        for result in self._results:
+            self._destination.put(result)
+        self._results.clear()
 
 
 class KeepAliveThread(threading.Thread):
@@ -630,7 +656,13 @@ class Worker:
             self._first_task = task.task_id
         self.add_succeeded = True
         self._validate_task(task)
-        walker = GraphWalker(self._checker, retry_external_tasks=self._config.retry_external_tasks)
+        pool = None
+        checker = self._checker
+        if multiprocess:
+            # Luigi's parallel scheduling: complete() checks in a process pool.
+            pool = multiprocessing.Pool(processes=processes if processes > 0 else None)
+            checker = process_pool_checker(pool, self._task_completion_cache)
+        walker = GraphWalker(checker, retry_external_tasks=self._config.retry_external_tasks)
         try:
             for discovery in walker.walk(task, self._task_limit_reached):
                 self._register(discovery)
@@ -644,6 +676,9 @@ class Worker:
             self._email_unexpected_error(task, formatted)
             raise
         finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
             self._flush_registrations()
         return self.add_succeeded
 

@@ -78,3 +78,31 @@ class DequeQueue(collections.deque):  # type: ignore[type-arg]
             return self.pop()
         except IndexError:
             raise queue.Empty from None
+
+
+def _check_in_pool(task: Any) -> Any:
+    """Runs in a pool process: the task's check result (a CheckFailure travels as text)."""
+    from trunkline._worker.graph import CompletenessChecker
+
+    return CompletenessChecker(threads=1).check(task)
+
+
+def process_pool_checker(pool: Any, cache: MutableMapping[str, bool] | None) -> Any:
+    """A completeness checker whose frontiers are checked in ``pool`` (a
+    ``multiprocessing.Pool``): ``Worker.add(task, multiprocess=True)``, as in
+    Luigi. Tasks must pickle; a check's exception comes back as its traceback."""
+    from trunkline._worker.graph import CompletenessChecker
+
+    class ProcessPoolChecker(CompletenessChecker):
+        def check_frontier(self, tasks: Any) -> list[Any]:
+            unknown = [task for task in tasks if not (cache is not None and cache.get(task.task_id))]
+            answers = dict(zip((t.task_id for t in unknown), pool.map(_check_in_pool, unknown)))
+            results = []
+            for task in tasks:
+                result = answers.get(task.task_id, True)
+                if result is True and cache is not None:
+                    cache[task.task_id] = True
+                results.append(result)
+            return results
+
+    return ProcessPoolChecker(threads=1, cache=cache)
