@@ -38,7 +38,7 @@ import traceback
 from collections.abc import Iterator, MutableMapping
 from multiprocessing.context import ForkProcess
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from trunkline import notifications
 from trunkline.event import Event
@@ -117,7 +117,7 @@ def _get_retry_policy_dict(task: Task) -> dict[str, Any]:
     }
 
 
-_quote = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_quote = json.encoder.encode_basestring_ascii
 
 
 def _json_text(value: Any) -> str:
@@ -233,7 +233,7 @@ class TaskProcess(ForkProcess):
         status = FAILED
         expl: Any = ""
         missing: list[str] = []
-        new_deps: list[tuple[str, str, dict[str, str]]] | None = []
+        new_deps: Any = []  # Luigi's callers expect None, not [], when run() yields nothing
         try:
             if self.check_unfulfilled_deps and not is_external(task):
                 missing = _unfulfilled_dependencies(task, self._checker)
@@ -541,7 +541,7 @@ class Worker:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> Literal[False]:
         if self._keep_alive_thread is not None:
             self._keep_alive_thread.stop()
             self._keep_alive_thread.join()

@@ -176,7 +176,7 @@ class TaskProcessPool:
 
     def pid_of(self, task_id: str) -> int | None:
         member = self._busy.get(task_id)
-        return None if member is None else member.process.pid  # type: ignore[no-any-return]
+        return None if member is None else member.process.pid
 
     def holds(self, task_id: str) -> bool:
         return task_id in self._busy

@@ -67,9 +67,10 @@ class ChildSupervisor:
         timeout = min(timeout, self._seconds_to_next_timeout(wait))
         ready = multiprocessing.connection.wait(list(self.connections.values()), timeout)
         for connection in ready:
+            assert isinstance(connection, multiprocessing.connection.Connection)
             task_id = next(t for t, c in self.connections.items() if c is connection)
             try:
-                message = connection.recv()  # type: ignore[union-attr]
+                message = connection.recv()
             except (EOFError, OSError):
                 return self._ended_without_result(task_id)
             if message[0] == "call":
