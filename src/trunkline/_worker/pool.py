@@ -82,6 +82,8 @@ def _serve(
             assignment: Assignment = connection.recv()
         except (EOFError, OSError):
             return  # the worker went away
+        except KeyboardInterrupt:
+            return  # Ctrl-C reached the process group while idle: the worker stops us anyway
         if assignment is None:
             return
         task_id, module, family, params = assignment
