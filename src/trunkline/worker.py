@@ -476,6 +476,7 @@ class Worker:
         self._running_tasks: dict[str, Any] = {}
         self._children = ChildSupervisor(self._running_tasks, self._inline, self._call_scheduler, _now)
         self._registrations = RegistrationBatcher(self._call_scheduler, self._id)
+        self._batch_this_walk = False
         self._idle_since: datetime.datetime | None = None
         self._keep_alive_thread: KeepAliveThread | None = None
         self._previous_handlers: dict[int, Any] = {}
@@ -620,7 +621,7 @@ class Worker:
 
     def _queue_registration(self, **kwargs: Any) -> None:
         self._record_registration(kwargs)
-        self._registrations.queue(kwargs, self._batching(), self._send_unsent_reports)
+        self._registrations.queue(kwargs, self._batch_this_walk, self._send_unsent_reports)
 
     def _flush_registrations(self) -> None:
         self._registrations.flush(self._send_unsent_reports)
@@ -663,6 +664,8 @@ class Worker:
             pool = multiprocessing.Pool(processes=processes if processes > 0 else None)
             checker = process_pool_checker(pool, self._task_completion_cache)
         walker = GraphWalker(checker, retry_external_tasks=self._config.retry_external_tasks)
+        # Decided once per walk: whether the scheduler is one where batching is invisible.
+        self._batch_this_walk = self._batching()
         try:
             for discovery in walker.walk(task, self._task_limit_reached):
                 self._register(discovery)
