@@ -37,6 +37,7 @@ import time
 import traceback
 from collections.abc import Iterator, MutableMapping
 from multiprocessing.context import ForkProcess
+from time import monotonic as _monotonic  # not worker.time: tests replace that one
 from types import FrameType, TracebackType
 from typing import Any, Literal
 
@@ -97,8 +98,8 @@ GetWorkResponse = collections.namedtuple(
     ),
 )
 
-# Exit status of a worker stopped by SIGINT/SIGTERM (documented in docs/running.md).
-EXIT_INTERRUPTED = 130
+# Exit status of a worker stopped by SIGTERM (docs/running.md, "Signals and exit
+# codes"); SIGINT ends it as Python ends on an uncaught KeyboardInterrupt.
 EXIT_TERMINATED = 143
 # How long children stopped by a signal get to finish their task before SIGTERM.
 _STOP_GRACE_SECONDS = 5.0
@@ -570,10 +571,10 @@ class Worker:
         """Interrupted: give children ``grace`` seconds to finish their task (their
         results are reported as usual), then terminate the rest and tell the
         scheduler each of those was interrupted."""
-        deadline = time.monotonic() + grace
+        deadline = _monotonic() + grace
         with contextlib.suppress(Exception):
-            while self._children.connections and time.monotonic() < deadline:
-                result = self._children.next_result(max(0.0, deadline - time.monotonic()))
+            while self._children.connections and _monotonic() < deadline:
+                result = self._children.next_result(max(0.0, deadline - _monotonic()))
                 if result is not None:
                     self._report_result(result)
         for task_id in self._children.terminate_running():
@@ -590,8 +591,9 @@ class Worker:
                     runnable=None,
                     assistant=self._assistant,
                 )
-        with contextlib.suppress(Exception):
-            self._leases.end() if self._leasing else None
+        if self._leasing:
+            with contextlib.suppress(Exception):
+                self._leases.end()  # the results and releases above go out now
 
     # -- talking to the scheduler ------------------------------------------------
     def _call_scheduler(self, method: str, kwargs: dict[str, Any]) -> Any:
