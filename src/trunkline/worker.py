@@ -138,12 +138,12 @@ def _now() -> float:
 
 
 # -- which conversation the worker has with its scheduler ------------------------------
-_OWN_LOCAL_METHODS = {name: getattr(Scheduler, name) for name in ("add_task", "add_tasks", "get_work")}
+_OWN_LOCAL_METHODS = {name: getattr(Scheduler, name, None) for name in ("add_task", "add_tasks", "get_work")}
 
 
 def _batches_locally(scheduler: Any) -> bool:
     """Batched registration is invisible only on trunkline's own Scheduler, untouched."""
-    if type(scheduler) is not Scheduler:
+    if type(scheduler) is not Scheduler or _OWN_LOCAL_METHODS["add_tasks"] is None:
         return False
     instance = vars(scheduler)
     return all(
