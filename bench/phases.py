@@ -24,7 +24,7 @@ import workflow  # noqa: E402
 
 import trunkline as luigi  # noqa: E402
 import trunkline.execution_summary as execution_summary  # noqa: E402
-from trunkline.worker import _loop  # noqa: E402
+from trunkline import worker as _loop  # noqa: E402
 
 TIMES: dict[str, float] = {}
 

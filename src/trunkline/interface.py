@@ -213,7 +213,19 @@ def _run(
     get_config()
     with CmdlineParser.global_instance(args) as parser:
         parser.check_values(core)
+        _check_workers(core().workers)
         return _schedule_and_run([_root_task(parser)], worker_scheduler_factory)
+
+
+def _check_workers(workers: int) -> None:
+    """A command line asking for no worker processes would schedule and then run
+    nothing, and exit as if it had; say so instead. (``build(workers=0)`` keeps
+    Luigi's meaning: register the tasks, run none.)"""
+    if workers < 1:
+        raise CommandLineError(
+            f"trunkline: error: --workers must be 1 or more (got {workers}); "
+            "it is how many tasks run at the same time"
+        )
 
 
 def _root_task(parser: CmdlineParser) -> Task:

@@ -29,7 +29,7 @@ from trunkline.event import Event
 from trunkline.scheduler.status import TaskStatus
 from trunkline.target import Target
 from trunkline.task import Task
-from trunkline.worker._errors import CompleteReturnValueError, InvalidDependencyError
+from trunkline._worker.errors import CompleteReturnValueError, InvalidDependencyError
 
 logger = logging.getLogger("luigi-interface")
 

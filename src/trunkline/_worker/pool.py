@@ -15,6 +15,7 @@ which need a queue made before the fork) do not use the pool.
 from __future__ import annotations
 
 import contextlib
+import signal
 import logging
 import multiprocessing.connection
 import os
@@ -25,9 +26,33 @@ from typing import Any
 
 from trunkline.task import Task
 from trunkline.task_register import load_task
-from trunkline.worker._process import PipeChannel, TaskProcess, _fork
+from trunkline._worker.messages import PipeChannel, _fork
 
 logger = logging.getLogger("luigi-interface")
+
+def terminate_tree(pid: int | None) -> None:
+    """SIGTERM a process and kill everything it started.
+
+    It does not wait for the process itself: its owner reaps it with
+    ``join()``, which is also what records the exit code.
+    """
+    import psutil
+
+    if pid is None:
+        return
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+
+
+# An idle pool process checks this often whether its worker still lives.
+_PARENT_CHECK_SECONDS = 1.0
 
 # What the parent sends a pool process: a task to run, or None to stop.
 Assignment = tuple[str, str | None, str, dict[str, str]] | None
@@ -36,15 +61,29 @@ Assignment = tuple[str, str | None, str, dict[str, str]] | None
 def _serve(
     connection: multiprocessing.connection.Connection,
     known_tasks: Mapping[str, Task],
-    make_process: Callable[[Task, PipeChannel], TaskProcess],
+    make_process: Callable[[Task, PipeChannel], Any],
+    inherited: list[multiprocessing.connection.Connection],
 ) -> None:
-    """The loop a pool process runs until told to stop."""
+    """The loop a pool process runs until told to stop, or until its worker is gone."""
+    # The fork copied the parent's ends of the other pool processes' pipes; held
+    # here, they would keep those processes from ever seeing the parent go away.
+    for other in inherited:
+        with contextlib.suppress(OSError):
+            other.close()
+    # The worker's SIGTERM handler raises in the worker; here the default (exit) is right.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
     channel = PipeChannel(connection)
     while True:
         try:
+            while not connection.poll(_PARENT_CHECK_SECONDS):
+                if os.getppid() != parent:
+                    return  # the worker died without telling us: nothing to run for
             assignment: Assignment = connection.recv()
         except (EOFError, OSError):
             return  # the worker went away
+        except KeyboardInterrupt:
+            return  # Ctrl-C reached the process group while idle: the worker stops us anyway
         if assignment is None:
             return
         task_id, module, family, params = assignment
@@ -82,7 +121,7 @@ class TaskProcessPool:
         self,
         size: int,
         known_tasks: Mapping[str, Task],
-        make_process: Callable[[Task, PipeChannel], TaskProcess],
+        make_process: Callable[[Task, PipeChannel], Any],
     ) -> None:
         self._size = size
         self._known_tasks = known_tasks
@@ -93,11 +132,16 @@ class TaskProcessPool:
     def _spawn(self) -> PoolProcess:
         parent_end, child_end = _fork.Pipe(duplex=True)
         process = _fork.Process(
-            target=_serve, args=(child_end, self._known_tasks, self._make_process), daemon=True
+            target=_serve,
+            args=(child_end, self._known_tasks, self._make_process, self._parent_ends()),
+            daemon=True,
         )
         process.start()
         child_end.close()
         return PoolProcess(process, parent_end)
+
+    def _parent_ends(self) -> list[multiprocessing.connection.Connection]:
+        return [member.connection for member in [*self._idle, *self._busy.values()]]
 
     def submit(self, task: Task) -> multiprocessing.connection.Connection:
         """Start ``task`` in an idle pool process; returns the connection its result comes on."""
@@ -124,13 +168,17 @@ class TaskProcessPool:
         # exiting, so its exit code is the one it chose.
         member.process.join(timeout=1)
         if member.process.is_alive():
-            TaskProcess.terminate_tree(member.process.pid)
+            terminate_tree(member.process.pid)
             member.process.join(timeout=10)
         if member.process.is_alive():
             member.process.kill()
             member.process.join(timeout=10)
         member.connection.close()
         return member.process.exitcode  # type: ignore[no-any-return]
+
+    def pid_of(self, task_id: str) -> int | None:
+        member = self._busy.get(task_id)
+        return None if member is None else member.process.pid
 
     def holds(self, task_id: str) -> bool:
         return task_id in self._busy
@@ -158,6 +206,10 @@ class PooledRun:
         self.task = task
         self._pool = pool
         self.exitcode: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._pool.pid_of(self.task.task_id)
 
     def is_alive(self) -> bool:
         return self._pool.holds(self.task.task_id)
