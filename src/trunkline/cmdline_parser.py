@@ -16,6 +16,7 @@ import difflib
 import re
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager as contextmanager
 from typing import Any, NoReturn
 
 from trunkline.parameter import get_cmdline_values, set_cmdline_values

@@ -9,7 +9,9 @@ upstream, or else the scheduler simply did not let this worker run it.
 
 from __future__ import annotations
 
+import collections as collections
 import enum
+import functools as functools
 import heapq
 import textwrap
 from collections import defaultdict

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import errno as errno
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from subprocess import PIPE as PIPE
+from subprocess import Popen as Popen
 
 try:
     import fcntl

@@ -11,9 +11,12 @@ import logging
 import logging.config
 import os
 import sys
+from configparser import NoSectionError as NoSectionError
 from typing import Any
 
+from trunkline.configuration import LuigiConfigParser as LuigiConfigParser
 from trunkline.configuration import get_config
+from trunkline.freezing import recursively_unfreeze as recursively_unfreeze
 
 
 class LoggingConfigError(OSError):

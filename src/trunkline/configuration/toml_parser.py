@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from configparser import ConfigParser as ConfigParser
 from configparser import NoOptionError, NoSectionError
 from typing import Any, ClassVar
 
@@ -17,10 +18,13 @@ from trunkline.freezing import recursively_freeze
 
 _NO_DEFAULT = object()
 
+# Luigi's flag for its optional `toml` package; tomllib is always there.
+toml_enabled = True
+
 
 class LuigiTomlParser(BaseParser):
     NO_DEFAULT = _NO_DEFAULT
-    enabled = True
+    enabled = toml_enabled
     _instance: ClassVar[Any] = None
     _config_paths: ClassVar[list[str]] = [
         "/etc/luigi/luigi.toml",
