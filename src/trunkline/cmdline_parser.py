@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from trunkline.parameter import get_cmdline_values, set_cmdline_values
 from trunkline.task import Task
-from trunkline.task_register import Register
+from trunkline.task_register import Register, TaskClassNotFoundException
 
 
 class CommandLineError(SystemExit):
@@ -40,6 +40,15 @@ class CommandLineError(SystemExit):
         if not self._reported:
             self._reported = True
             print(self.message, file=sys.stderr)
+
+
+class UnknownTaskError(CommandLineError, TaskClassNotFoundException):
+    """The command line names no registered task.
+
+    Both things at once: a script whose ``luigi.run()`` meets a misspelt task name exits with
+    one line on stderr (a SystemExit), while callers that catch Luigi's
+    ``TaskClassNotFoundException`` (as Luigi's own tests do) still catch it.
+    """
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,7 +144,10 @@ class CmdlineParser:
                 "trunkline: error: No task specified. Name the task to run, e.g. "
                 "'trunkline --module my_module MyTask --local-scheduler'"
             )
-        Register.get_task_cls(root_task)  # a clear error for a misspelt task
+        try:
+            Register.get_task_cls(root_task)  # a clear error for a misspelt task
+        except TaskClassNotFoundException as exc:
+            raise UnknownTaskError("trunkline: error: " + " ".join(str(exc).split("\n"))) from None
         self.known_args = parser.parse_args(args)
 
     @staticmethod
@@ -176,6 +188,13 @@ class CmdlineParser:
                         f"PYTHONPATH=. trunkline --module {module} ..."
                     ) from exc
                 raise
+            except SyntaxError as exc:
+                # The user's file does not parse: say where, without a traceback through the
+                # command's own frames (Python's "line N" and caret are the useful part).
+                where = f"{exc.filename}, line {exc.lineno}" if exc.filename else "unknown file"
+                raise CommandLineError(
+                    f"trunkline: error: --module {module}: syntax error in {where}: {exc.msg}"
+                ) from exc
 
     def check_values(self, *config_classes: type[Task]) -> None:
         """Parse every value these ``Config`` classes read, from flags and files.
