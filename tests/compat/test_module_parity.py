@@ -31,6 +31,9 @@ EXCEPTIONS: dict[str, str] = {
     "`luigi.notifications` test command, not an API",
     "luigi.configuration.toml_parser:toml": "the third-party `toml` package Luigi reads TOML "
     "with; trunkline uses the standard library's tomllib (`toml_enabled` is always true)",
+    "luigi.mypy:TaskAttribute": "a helper class inside Luigi's mypy plugin; mypy only calls "
+    "`plugin()` and the TaskPlugin it returns, which trunkline.mypy has",
+    "luigi.mypy:TaskTransformer": "as TaskAttribute",
     "luigi.tools.range:relativedelta": "python-dateutil's class, imported for month arithmetic; "
     "trunkline steps months itself and does not depend on python-dateutil",
 }
@@ -108,9 +111,13 @@ def _kind(value: object) -> str:
     return "constant"
 
 
-def _from_contrib(value: object) -> bool:
+def _home(value: object) -> str:
     home = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", "")
-    return isinstance(home, str) and home.startswith("luigi.contrib")
+    return home if isinstance(home, str) else ""
+
+
+def _from_contrib(value: object) -> bool:
+    return _home(value).startswith("luigi.contrib")
 
 
 def _from_typing(value: object, name: str) -> bool:
@@ -189,6 +196,11 @@ def _luigi_names(module_name: str) -> dict[str, str | None]:
             continue
         if _from_typing(value, name):
             continue
+        if module_name == "luigi.mypy" and (
+            _home(value).split(".")[0] == "mypy"
+            or getattr(importlib.import_module("mypy.nodes"), name, object()) is value
+        ):
+            continue  # mypy's own classes, constants and aliases the plugin is written with
         names[name] = _kind(value)
     return names
 
