@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import importlib
 import logging
-import smtplib
 import socket
 import sys
 import textwrap
@@ -85,14 +84,23 @@ def generate_email(
 
 def wrap_traceback(traceback: object) -> str:
     text = str(traceback)
-    if email().format == "html":
+    if email().format != "html":
+        return text
+    try:  # pygments comes with rich; colours the traceback with inline styles, as Luigi does
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonTracebackLexer
+    except ImportError:
         return f"<pre>{html.escape(text)}</pre>"
-    return text
+    return str(highlight(text, PythonTracebackLexer(), HtmlFormatter(noclasses=True)))
 
 
 def send_email_smtp(
     sender: str, subject: str, message: str, recipients: list[str], image_png: str | None
 ) -> None:
+    # Imported at call time, as Luigi does: test suites swap sys.modules["smtplib"] for a fake.
+    import smtplib
+
     config = smtp()
     # Keyword arguments, as Luigi passes them: code that replaces smtplib.SMTP checks them.
     kwargs: dict[str, Any] = {

@@ -11,9 +11,15 @@ from typing import Any
 from trunkline._parameter._base import (
     OptionalParameterMixin,
     Parameter,
+    ParameterException,
     _no_value,
     _shell,
 )
+
+
+class InvalidChoiceTypeError(ParameterException, AssertionError):
+    """A choice is not of ``var_type``. An AssertionError too: Luigi asserts this, and code
+    written against Luigi catches that."""
 
 
 class IntParameter(Parameter[int]):
@@ -146,7 +152,7 @@ class ChoiceParameter(Parameter[Any]):
         self._var_type = var_type
         wrong = [c for c in self._choices if type(c) is not var_type]
         if wrong:
-            raise _shell().ParameterException(f"Invalid type in choices: {wrong!r} are not {var_type.__name__}")
+            raise InvalidChoiceTypeError(f"Invalid type in choices: {wrong!r} are not {var_type.__name__}")
         super().__init__(default=default, **kwargs)
         self.description = (self.description + " " if self.description else "") + (
             "Choices: {" + ", ".join(str(c) for c in self._choices) + "}"

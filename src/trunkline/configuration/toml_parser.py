@@ -22,6 +22,18 @@ _NO_DEFAULT = object()
 toml_enabled = True
 
 
+class MissingSectionError(NoSectionError, KeyError):
+    """No such table. A KeyError too: Luigi's TOML parser raises KeyError here."""
+
+    __str__ = NoSectionError.__str__
+
+
+class MissingOptionError(NoOptionError, KeyError):
+    """No such key in the table. A KeyError too, as MissingSectionError."""
+
+    __str__ = NoOptionError.__str__
+
+
 class LuigiTomlParser(BaseParser):
     NO_DEFAULT = _NO_DEFAULT
     enabled = toml_enabled
@@ -70,8 +82,8 @@ class LuigiTomlParser(BaseParser):
         except KeyError:
             if default is _NO_DEFAULT:
                 if section not in self.data:
-                    raise NoSectionError(section) from None
-                raise NoOptionError(option, section) from None
+                    raise MissingSectionError(section) from None
+                raise MissingOptionError(option, section) from None
             return default
 
     def getboolean(self, section: str, option: str, default: Any = _NO_DEFAULT) -> Any:
