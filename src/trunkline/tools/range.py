@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -84,6 +85,13 @@ class RangeBase(WrapperTask):
     def finite_datetimes(self, finite_start: datetime, finite_stop: datetime) -> list[datetime]:
         raise NotImplementedError(f"{type(self).__name__} must define finite_datetimes")
 
+    def _format_datetime(self, dt: datetime) -> Any:
+        return self.datetime_to_parameter(dt)
+
+    def _format_range(self, datetimes: list[datetime]) -> str:
+        """"[first, last]" in the parameter's own spelling, for log lines."""
+        return f"[{self._format_datetime(datetimes[0])}, {self._format_datetime(datetimes[-1])}]"
+
     # -- shared machinery -----------------------------------------------------------------
     @property
     def of_cls(self) -> Any:
@@ -104,7 +112,7 @@ class RangeBase(WrapperTask):
     def _instantiate_task_cls(self, value: Any) -> Task:
         return self.of(**self._task_parameters(value))  # type: ignore[no-any-return]
 
-    def _window(self) -> list[datetime]:
+    def _window(self) -> tuple[list[datetime], datetime, datetime]:
         if not self.start and not self.stop:
             raise ParameterException("At least one of start and stop needs to be specified")
         if not self.start and not self.reverse:
@@ -116,15 +124,25 @@ class RangeBase(WrapperTask):
         moving_start, moving_stop = self.moving_start(now), self.moving_stop(now)
         start = moving_start if self.start is None else max(self.parameter_to_datetime(self.start), moving_start)
         stop = moving_stop if self.stop is None else min(self.parameter_to_datetime(self.stop), moving_stop)
-        return self.finite_datetimes(start, stop) if start <= stop else []
+        return (self.finite_datetimes(start, stop) if start <= stop else []), start, stop
 
     def requires(self) -> list[Task]:
         cached = self.__dict__.get("_cached_requires")
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        datetimes = self._window()
-        missing = sorted(self.missing_datetimes(datetimes)) if datetimes else []
-        self._emit_metrics(datetimes, missing)
+        datetimes, finite_start, finite_stop = self._window()
+        family = self.of.get_task_family()
+        if datetimes:
+            logger.debug("Actually checking if range %s of %s is complete", self._format_range(datetimes), family)
+            missing = sorted(self._missing_datetimes(datetimes))
+            logger.debug(
+                "Range %s lacked %d of expected %d %s instances",
+                self._format_range(datetimes), len(missing), len(datetimes), family,
+            )
+        else:
+            missing = []
+            logger.debug("Empty range. No %s instances expected", family)
+        self._emit_metrics(missing, finite_start, finite_stop)
         chosen = missing[-self.task_limit :] if self.reverse else missing[: self.task_limit]
         if self.reverse:
             chosen.reverse()
@@ -134,7 +152,27 @@ class RangeBase(WrapperTask):
         self.__dict__["_cached_requires"] = requires
         return requires
 
-    def _emit_metrics(self, datetimes: list[datetime], missing: list[datetime]) -> None:
+    def _missing_datetimes(self, finite_datetimes: list[datetime]) -> Iterable[datetime]:
+        # Subclasses written for old Luigi define missing_datetimes(task_cls, finite_datetimes).
+        try:
+            return self.missing_datetimes(finite_datetimes)
+        except TypeError as exc:
+            if "missing_datetimes()" not in repr(exc):
+                raise
+            warnings.warn(
+                "In your Range* subclass, missing_datetimes() should only take 1 argument "
+                "(finite_datetimes)",
+                stacklevel=2,
+            )
+            return self.missing_datetimes(self.of_cls, finite_datetimes)  # type: ignore[call-arg]
+
+    def _emit_metrics(self, missing: list[datetime], finite_start: datetime, finite_stop: datetime) -> None:
+        # Counted over the whole configured range where it is bounded (start/stop beyond the
+        # moving window), as Luigi reports them: the window alone would under-report delay.
+        datetimes = self.finite_datetimes(
+            finite_start if self.start is None else min(finite_start, self.parameter_to_datetime(self.start)),
+            finite_stop if self.stop is None else max(finite_stop, self.parameter_to_datetime(self.stop)),
+        )
         family = self.of.get_task_family()
         delay = len(datetimes) - datetimes.index(missing[0]) if datetimes and missing else 0
         self.trigger_event(RangeEvent.DELAY, family, delay)
@@ -346,6 +384,9 @@ class RangeHourlyBase(RangeBase):
     hours_back = IntParameter(default=100 * 24, description="How many hours back from now the range reaches")
     hours_forward = IntParameter(default=0, description="How many hours ahead of now the range reaches")
 
+    def _format_datetime(self, dt: datetime) -> Any:
+        return DateHourParameter().serialize(dt)
+
     def datetime_to_parameter(self, dt: datetime) -> datetime:
         return dt
 
@@ -374,6 +415,9 @@ class RangeByMinutesBase(RangeBase):
     minutes_back = IntParameter(default=60 * 24, description="How many minutes back from now the range reaches")
     minutes_forward = IntParameter(default=0, description="How many minutes ahead of now the range reaches")
     minutes_interval = IntParameter(default=1, description="Minutes between instances; must divide 60")
+
+    def _format_datetime(self, dt: datetime) -> Any:
+        return DateMinuteParameter().serialize(dt)
 
     def datetime_to_parameter(self, dt: datetime) -> datetime:
         return dt
@@ -412,6 +456,9 @@ class RangeMonthly(RangeBase):
     stop = MonthParameter(default=None, description="Last month, exclusive")
     months_back = IntParameter(default=13, description="How many months back from now the range reaches")
     months_forward = IntParameter(default=0, description="How many months ahead of now the range reaches")
+
+    def _format_datetime(self, dt: datetime) -> Any:
+        return dt.strftime("%Y-%m")
 
     def datetime_to_parameter(self, dt: datetime) -> date:
         return date(dt.year, dt.month, 1)
