@@ -62,7 +62,12 @@ def run_with_retcodes(argv: Sequence[str]) -> None:
         worker = interface._run(argv).worker
     except PidLockAlreadyTakenExit:
         sys.exit(codes.already_running)
-    except CommandLineError:
+    except CommandLineError as exc:
+        if isinstance(exc.__cause__, (ParameterException, ValueError)):
+            # The task could not be built (a missing or bad parameter): one clear line, and
+            # Luigi's code for it, [retcode] unhandled_exception; usage errors keep 2.
+            exc.report()
+            sys.exit(codes.unhandled_exception)
         raise
     except (LoggingConfigError, LockDirectoryError) as exc:
         raise CommandLineError(f"trunkline: error: {exc}") from exc
