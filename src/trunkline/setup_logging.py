@@ -42,6 +42,11 @@ class _ConfigSeam(type):
     def config(cls, value: Any) -> None:
         cls._config_override = value
 
+    @config.deleter
+    def config(cls) -> None:
+        # What mock.patch.object(DaemonLogging, "config", ...) does on exit: back to the default.
+        cls._config_override = None
+
 
 class BaseLogging(metaclass=_ConfigSeam):
     _configured = False
