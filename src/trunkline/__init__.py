@@ -14,6 +14,11 @@ from trunkline import target as target
 from trunkline import task as task
 from trunkline import task_register as task_register
 from trunkline._luigi_alias import LuigiAliasError as LuigiAliasError
+
+# Imported here, not when a command first needs it: its [retcode] config class must be
+# registered before a test suite snapshots the task registry (Register._get_reg()), or the
+# --retcode-* flags vanish when the snapshot is restored.
+from trunkline import retcodes as retcodes  # noqa: E402, I001
 from trunkline._luigi_alias import install_as_luigi as install_as_luigi
 from trunkline.event import Event as Event
 from trunkline.execution_summary import LuigiStatusCode as LuigiStatusCode

@@ -8,6 +8,7 @@ print a task's dependencies.
 
 from __future__ import annotations
 
+import argparse as argparse
 import configparser
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from trunkline.cmdline_parser import CommandLineError
 from trunkline.configuration import get_config
 from trunkline.parameter import ParameterException
+from trunkline.setup_logging import DaemonLogging as DaemonLogging
 from trunkline.task_register import TaskClassException
 
 _SUBCOMMANDS = ("scheduler", "deps", "deps-tree")
@@ -42,11 +44,11 @@ def trunkline_run(argv: Sequence[str] | None = None) -> None:
     if args and args[0] in _SUBCOMMANDS:
         _run_subcommand(args[0], args[1:])
         return
-    from trunkline.retcodes import run_with_retcodes
-
     try:
         # Read the files first: a malformed one is reported as itself, once.
         get_config()
+        from trunkline.retcodes import run_with_retcodes
+
         run_with_retcodes(args)
     except CommandLineError as exc:
         _fail(exc.message)
@@ -84,3 +86,23 @@ def trunklined_run(argv: Sequence[str] | None = None) -> None:
 def luigi_run(argv: Sequence[str] | None = None) -> None:
     """Luigi's ``luigi`` command name, for scripts that call it."""
     trunkline_run(argv)
+
+
+def luigid(argv: Sequence[str] | None = None) -> None:
+    """Luigi's ``luigid`` entry point: the central scheduler.
+
+    Takes luigid's options (``--background --pidfile --logdir --state-path --address
+    --unix-socket --port``); they are a subset of ``trunklined``'s. One difference on purpose:
+    without ``--address`` the scheduler listens on loopback only, not on every interface.
+    """
+    trunklined_run(argv)
+
+
+def __getattr__(name: str) -> object:
+    # run_with_retcodes builds the whole run path (worker, scheduler, rpc); importing it
+    # lazily keeps `trunkline scheduler` and `--help` from paying for it.
+    if name == "run_with_retcodes":
+        from trunkline.retcodes import run_with_retcodes
+
+        return run_with_retcodes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

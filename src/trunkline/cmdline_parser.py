@@ -16,11 +16,12 @@ import difflib
 import re
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager as contextmanager
 from typing import Any, NoReturn
 
 from trunkline.parameter import get_cmdline_values, set_cmdline_values
 from trunkline.task import Task
-from trunkline.task_register import Register
+from trunkline.task_register import Register, TaskClassNotFoundException
 
 
 class CommandLineError(SystemExit):
@@ -41,11 +42,38 @@ class CommandLineError(SystemExit):
             print(self.message, file=sys.stderr)
 
 
+class UnknownTaskError(CommandLineError, TaskClassNotFoundException):
+    """The command line names no registered task.
+
+    Both things at once: a script whose ``luigi.run()`` meets a misspelt task name exits with
+    one line on stderr (a SystemExit), while callers that catch Luigi's
+    ``TaskClassNotFoundException`` (as Luigi's own tests do) still catch it.
+    """
+
+
+_DUAL_CLASSES: dict[type[BaseException], type[CommandLineError]] = {}
+
+
+def command_line_error_from(exc: Exception, message: str) -> CommandLineError:
+    """A CommandLineError (one line on stderr, exit 2) that is also an instance of ``exc``'s
+    class, so callers catching Luigi's exception (``MissingParameterException`` from
+    ``luigi.run``) still catch it. Falls back to a plain CommandLineError for classes that
+    cannot be combined with SystemExit."""
+    cls = _DUAL_CLASSES.get(type(exc))
+    if cls is None:
+        try:
+            cls = type(f"{type(exc).__name__}OnCommandLine", (CommandLineError, type(exc)), {})
+        except TypeError:
+            cls = CommandLineError
+        _DUAL_CLASSES[type(exc)] = cls
+    return cls(message)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports errors as one line with close suggestions."""
 
-    def __init__(self, flags: Sequence[str]) -> None:
-        super().__init__(prog="trunkline", add_help=False, allow_abbrev=False)
+    def __init__(self, flags: Sequence[str], allow_abbrev: bool = False) -> None:
+        super().__init__(prog="trunkline", add_help=False, allow_abbrev=allow_abbrev)
         self._known_flags = flags
 
     def error(self, message: str) -> NoReturn:
@@ -125,7 +153,9 @@ class CmdlineParser:
         # Parse again: the module may have registered the task named first.
         known, _ = self._build_parser().parse_known_args(args)
         root_task = known.root_task
-        parser = self._build_parser(root_task=root_task, help_all=known.core_help_all)
+        # The final parse knows every flag, so a unique prefix (`--A-l` for `--A-l-param`) is
+        # accepted as Luigi's argparse accepts it; the passes before it must not guess.
+        parser = self._build_parser(root_task=root_task, help_all=known.core_help_all, abbreviations=True)
         if known.core_help or known.core_help_all:
             parser.print_help()
             sys.exit(0)
@@ -134,11 +164,16 @@ class CmdlineParser:
                 "trunkline: error: No task specified. Name the task to run, e.g. "
                 "'trunkline --module my_module MyTask --local-scheduler'"
             )
-        Register.get_task_cls(root_task)  # a clear error for a misspelt task
+        try:
+            Register.get_task_cls(root_task)  # a clear error for a misspelt task
+        except TaskClassNotFoundException as exc:
+            raise UnknownTaskError("trunkline: error: " + " ".join(str(exc).split("\n"))) from None
         self.known_args = parser.parse_args(args)
 
     @staticmethod
-    def _build_parser(root_task: str | None = None, help_all: bool = False) -> _Parser:
+    def _build_parser(
+        root_task: str | None = None, help_all: bool = False, abbreviations: bool = False
+    ) -> _Parser:
         specs: list[tuple[str, str | None, dict[str, Any]]] = []
         for task_name, without_section, param_name, param in Register.get_all_params():
             shown = task_name == root_task or help_all or param.always_in_help
@@ -149,7 +184,7 @@ class CmdlineParser:
             if task_name == root_task:
                 local = dict(param._parser_kwargs(param_name))
                 specs.append(("--" + param_name.replace("_", "-"), help_text, local))
-        parser = _Parser([flag for flag, _, _ in specs])
+        parser = _Parser([flag for flag, _, _ in specs], allow_abbrev=abbreviations)
         parser.add_argument(
             "root_task", nargs="?", metavar="Required root task", help="Task family to run"
         )
@@ -175,6 +210,13 @@ class CmdlineParser:
                         f"PYTHONPATH=. trunkline --module {module} ..."
                     ) from exc
                 raise
+            except SyntaxError as exc:
+                # The user's file does not parse: say where, without a traceback through the
+                # command's own frames (Python's "line N" and caret are the useful part).
+                where = f"{exc.filename}, line {exc.lineno}" if exc.filename else "unknown file"
+                raise CommandLineError(
+                    f"trunkline: error: --module {module}: syntax error in {where}: {exc.msg}"
+                ) from exc
 
     def check_values(self, *config_classes: type[Task]) -> None:
         """Parse every value these ``Config`` classes read, from flags and files.

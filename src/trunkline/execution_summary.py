@@ -9,11 +9,13 @@ upstream, or else the scheduler simply did not let this worker run it.
 
 from __future__ import annotations
 
+import collections as collections
 import enum
+import functools as functools
 import heapq
 import textwrap
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from trunkline.parameter import IntParameter
@@ -86,7 +88,10 @@ class LuigiRunResult:
         self.worker = worker
         categories, external = _categorize(worker)
         self.summary_text = _summary_wrap(_summary_format(categories, external))
-        self.status = _tasks_status(categories)
+        # The status comes from _summary_dict, looked up now: Luigi's tests (and users') patch
+        # it to fake an outcome. Unpatched, the categories just computed are the same sets.
+        patched = globals()["_summary_dict"] is not _own_summary_dict
+        self.status = _tasks_status(_summary_dict(worker) if patched else categories)
         self.one_line_summary = _create_one_line_summary(self.status)
         self.scheduling_succeeded = worker_add_run_status
 
@@ -252,6 +257,9 @@ def _summary_dict(worker: Any) -> TaskSets:
     """Every category as a set of tasks (what ``retcodes`` decides the exit code from)."""
     categories, _ = _categorize(worker)
     return {name: set(tasks.values()) for name, tasks in categories.items()}
+
+
+_own_summary_dict = _summary_dict
 
 
 # -- formatting -----------------------------------------------------------------
@@ -487,7 +495,7 @@ def _create_one_line_summary(status: LuigiStatusCode) -> str:
     return f"This progress looks {smiley} because {reason}"
 
 
-def _tasks_status(sets: _Categories) -> LuigiStatusCode:
+def _tasks_status(sets: Mapping[str, Collection[Any]]) -> LuigiStatusCode:
     if sets["ever_failed"]:
         if not sets["failed"]:
             return LuigiStatusCode.SUCCESS_WITH_RETRY

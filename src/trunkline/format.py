@@ -28,6 +28,7 @@ import itertools
 import locale
 import os
 import re
+import signal as signal
 import subprocess
 import tempfile
 import warnings

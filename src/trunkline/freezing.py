@@ -6,6 +6,8 @@ dict values become :class:`FrozenOrderedDict` and lists become tuples.
 
 from __future__ import annotations
 
+import functools as functools
+import operator as operator
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any

@@ -8,6 +8,7 @@ reader sees either no file or the whole file, never a partial one.
 from __future__ import annotations
 
 import errno
+import io as io
 import os
 import random
 import shutil

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import errno as errno
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from subprocess import PIPE as PIPE
+from subprocess import Popen as Popen
 
 try:
     import fcntl
@@ -85,7 +88,9 @@ def acquire_for(pid_dir: str, num_available: int = 1, kill_signal: int | None = 
 def _register(
     my_pid: int, my_cmd: str, pid_file: str, num_available: int, kill_signal: int | None
 ) -> bool:
-    holders = {pid for pid in _read_pids_file(pid_file) if pid != my_pid and getpcmd(pid) == my_cmd}
+    # This process counts too when it is listed (it took the lock before): a second run in one
+    # process is a second holder, as with Luigi.
+    holders = {pid for pid in _read_pids_file(pid_file) if getpcmd(pid) == my_cmd}
     if kill_signal is not None:
         for pid in holders:
             os.kill(pid, kill_signal)

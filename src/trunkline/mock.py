@@ -187,6 +187,8 @@ class MockTarget(target.FileSystemTarget):
 
     def open(self, mode: str = "r") -> Any:
         """``'r'`` reads the stored bytes; ``'w'`` stores the written bytes on close."""
+        if not isinstance(mode, str):
+            raise TypeError(f"open() mode must be 'r' or 'w', not {mode!r}")
         if mode.startswith("w"):
             return self.format.pipe_writer(_MockFile(self, "w"))
         if mode.startswith("r"):

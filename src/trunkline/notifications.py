@@ -9,8 +9,8 @@ scheduled; nothing is sent unless ``[email] receiver`` (or a task's
 from __future__ import annotations
 
 import html
+import importlib
 import logging
-import smtplib
 import socket
 import sys
 import textwrap
@@ -22,8 +22,10 @@ from typing import Any
 
 from trunkline.parameter import BoolParameter, ChoiceParameter, FloatParameter, IntParameter, Parameter
 from trunkline.task import Config
+from trunkline.task import Task as Task
 
 logger = logging.getLogger("luigi-interface")
+DEFAULT_CLIENT_EMAIL = f"luigi-client@{socket.gethostname()}"
 
 
 def _core(name: str) -> dict[str, str]:
@@ -42,7 +44,7 @@ class email(Config):  # noqa: N801 - the class name is the config section name
     receiver = Parameter(default="", config_path=_core("error-email"), description="Recipients")
     traceback_max_length = IntParameter(default=5000, description="Longest traceback sent")
     sender = Parameter(
-        default=f"luigi-client@{socket.gethostname()}",
+        default=DEFAULT_CLIENT_EMAIL,
         config_path=_core("email-sender"),
         description="Address e-mails are sent from",
     )
@@ -57,6 +59,13 @@ class smtp(Config):  # noqa: N801 - the class name is the config section name
     ssl = BoolParameter(default=False, config_path=_core("smtp_ssl"))
     timeout = FloatParameter(default=10.0, config_path=_core("smtp_timeout"))
     username = Parameter(default=None, config_path=_core("smtp_login"))
+
+
+class sendgrid(Config):  # noqa: N801 - the class name is the config section name
+    apikey = Parameter(
+        config_path={"section": "email", "name": "SENGRID_API_KEY"},
+        description="API key for SendGrid login",
+    )
 
 
 def generate_email(
@@ -75,27 +84,99 @@ def generate_email(
 
 def wrap_traceback(traceback: object) -> str:
     text = str(traceback)
-    if email().format == "html":
+    if email().format != "html":
+        return text
+    try:  # pygments comes with rich; colours the traceback with inline styles, as Luigi does
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonTracebackLexer
+    except ImportError:
         return f"<pre>{html.escape(text)}</pre>"
-    return text
+    return str(highlight(text, PythonTracebackLexer(), HtmlFormatter(noclasses=True)))
 
 
 def send_email_smtp(
     sender: str, subject: str, message: str, recipients: list[str], image_png: str | None
 ) -> None:
+    # Imported at call time, as Luigi does: test suites swap sys.modules["smtplib"] for a fake.
+    import smtplib
+
     config = smtp()
-    connection_cls = smtplib.SMTP_SSL if config.ssl else smtplib.SMTP
-    kwargs: dict[str, Any] = {"timeout": config.timeout}
-    if config.local_hostname:
-        kwargs["local_hostname"] = config.local_hostname
-    with connection_cls(config.host, config.port, **kwargs) as connection:
+    # Keyword arguments, as Luigi passes them: code that replaces smtplib.SMTP checks them.
+    kwargs: dict[str, Any] = {
+        "host": config.host,
+        "port": config.port,
+        "local_hostname": config.local_hostname,
+    }
+    if config.timeout:
+        kwargs["timeout"] = config.timeout
+    try:
+        connection = smtplib.SMTP_SSL(**kwargs) if config.ssl else smtplib.SMTP(**kwargs)
         connection.ehlo_or_helo_if_needed()
-        if not config.ssl and not config.no_tls and connection.has_extn("starttls"):
+        if connection.has_extn("starttls") and not config.no_tls:
             connection.starttls()
         if config.username and config.password:
             connection.login(config.username, config.password)
         body = generate_email(sender, subject, message, recipients, image_png)
         connection.sendmail(sender, recipients, body.as_string())
+    except OSError as exc:  # socket.error: an unreachable server must not fail the run
+        logger.error("Not able to connect to smtp server: %s", exc)
+
+
+def send_email_ses(
+    sender: str, subject: str, message: str, recipients: list[str], image_png: str | None
+) -> None:
+    """Send through AWS SES; credentials come from boto3's usual chain (files, instance profile)."""
+    boto3 = _optional_import("boto3")
+    body = generate_email(sender, subject, message, recipients, image_png)
+    response = boto3.client("ses").send_raw_email(
+        Source=sender, Destinations=recipients, RawMessage={"Data": body.as_string()}
+    )
+    _log_aws_response("SES", response)
+
+
+def send_email_sendgrid(
+    sender: str, subject: str, message: str, recipients: list[str], image_png: str | None
+) -> None:
+    """Send through SendGrid with the key in ``[email] SENGRID_API_KEY``."""
+    library = _optional_import("sendgrid")
+    client = library.SendGridAPIClient(sendgrid().apikey)
+    mail = library.Mail(from_email=sender, to_emails=recipients, subject=subject)
+    mail.add_content(message, "text/html" if email().format == "html" else "text/plain")
+    if image_png:
+        mail.add_attachment(image_png)
+    client.send(mail)
+
+
+def send_email_sns(
+    sender: str, subject: str, message: str, topic_ARN: list[str], image_png: str | None  # noqa: N803
+) -> None:
+    """Publish to the AWS SNS topic whose ARN is the first recipient."""
+    boto3 = _optional_import("boto3")
+    topic = boto3.resource("sns").Topic(topic_ARN[0])
+    if len(subject) > 100:  # SNS refuses longer subjects; keep both ends
+        subject = subject[:48] + "..." + subject[-49:]
+    _log_aws_response("SNS", topic.publish(Subject=subject, Message=message))
+
+
+def _optional_import(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ImportError(
+            f"[email] method={email().method} needs the {name!r} package: pip install {name}"
+        ) from exc
+
+
+def _log_aws_response(service: str, response: Any) -> None:
+    metadata = response["ResponseMetadata"]
+    logger.debug(
+        "Message sent to %s.\nMessageId: %s,\nRequestId: %s,\nHTTPSStatusCode: %s",
+        service,
+        response["MessageId"],
+        metadata["RequestId"],
+        metadata["HTTPStatusCode"],
+    )
 
 
 def _email_disabled_reason() -> str | None:
@@ -124,7 +205,12 @@ def send_email(
     recipients: Iterable[str | None],
     image_png: str | None = None,
 ) -> None:
-    """Send a notification, unless there is nobody to send it to or it's disabled."""
+    """Send a notification, unless there is nobody to send it to or it's disabled.
+
+    ``[email] method`` picks the sender (smtp, ses, sendgrid, sns). The senders are looked up
+    in this module at call time, so patching ``notifications.send_email_smtp`` takes effect.
+    """
+    subject = _prefix(subject)
     addresses = _split_recipients(recipients)
     if not addresses:
         return
@@ -132,17 +218,14 @@ def send_email(
     if reason:
         logger.info("Not sending email to %r because %s", addresses, reason)
         return
-    method = email().method
-    if method != "smtp":
-        logger.error(
-            "[email] method=%s is not supported by trunkline yet; use method=smtp. "
-            "The e-mail '%s' was not sent.",
-            method,
-            subject,
-        )
-        return
+    senders = {
+        "smtp": send_email_smtp,
+        "ses": send_email_ses,
+        "sendgrid": send_email_sendgrid,
+        "sns": send_email_sns,
+    }
     logger.info("Sending email to %r", addresses)
-    send_email_smtp(sender, _prefix(subject), message, addresses, image_png)
+    senders[email().method](sender, subject, message, addresses, image_png)
 
 
 def _email_recipients(additional_recipients: str | Iterable[str] | None = None) -> list[str]:

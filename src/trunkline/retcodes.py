@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from trunkline import execution_summary, interface
 from trunkline.cmdline_parser import CmdlineParser, CommandLineError
 from trunkline.lock import LockDirectoryError, PidLockAlreadyTakenExit
-from trunkline.parameter import IntParameter, ParameterException
+from trunkline.parameter import IntParameter, MissingParameterException, ParameterException
 from trunkline.rpc import RPCError
 from trunkline.setup_logging import InterfaceLogging, LoggingConfigError
 from trunkline.task import Config
@@ -62,7 +62,12 @@ def run_with_retcodes(argv: Sequence[str]) -> None:
         worker = interface._run(argv).worker
     except PidLockAlreadyTakenExit:
         sys.exit(codes.already_running)
-    except CommandLineError:
+    except CommandLineError as exc:
+        if isinstance(exc.__cause__, MissingParameterException):
+            # The task cannot be built without a value: one clear line, and Luigi's code for
+            # it, [retcode] unhandled_exception. Unparsable values and usage errors keep 2.
+            exc.report()
+            sys.exit(codes.unhandled_exception)
         raise
     except (LoggingConfigError, LockDirectoryError) as exc:
         raise CommandLineError(f"trunkline: error: {exc}") from exc

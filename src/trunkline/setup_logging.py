@@ -11,17 +11,49 @@ import logging
 import logging.config
 import os
 import sys
+from configparser import NoSectionError as NoSectionError
 from typing import Any
 
+from trunkline.configuration import LuigiConfigParser as LuigiConfigParser
 from trunkline.configuration import get_config
+from trunkline.freezing import recursively_unfreeze as recursively_unfreeze
 
 
 class LoggingConfigError(OSError):
     """The logging configuration file (``--logging-conf-file``) is missing or unusable."""
 
 
-class BaseLogging:
+class _ConfigSeam(type):
+    """Gives the logging classes Luigi's ``config`` class attribute.
+
+    Luigi binds ``BaseLogging.config = get_config()`` at import; tests and embedders assign a
+    parser (or a dict of sections) to it. Here it is assignable the same way, and until then
+    it is the process-wide configuration looked up when read, so importing this module reads
+    no configuration files.
+    """
+
+    _config_override: Any = None
+
+    @property
+    def config(cls) -> Any:
+        return get_config() if cls._config_override is None else cls._config_override
+
+    @config.setter
+    def config(cls, value: Any) -> None:
+        cls._config_override = value
+
+    @config.deleter
+    def config(cls) -> None:
+        # What mock.patch.object(DaemonLogging, "config", ...) does on exit: back to the default.
+        cls._config_override = None
+
+
+class BaseLogging(metaclass=_ConfigSeam):
     _configured = False
+
+    @classmethod
+    def _config(cls) -> Any:
+        return cls.config
 
     @classmethod
     def setup(cls, opts: Any = None) -> bool:
@@ -30,8 +62,7 @@ class BaseLogging:
             logger.info("logging already configured")
             return False
         cls._configured = True
-        config = get_config()
-        if config.getboolean("core", "no_configure_logging", False):
+        if cls._config().getboolean("core", "no_configure_logging", False):
             logger.info("logging disabled in settings")
             return False
         for how in (cls._cli, cls._conf, cls._section, cls._default):
@@ -41,12 +72,15 @@ class BaseLogging:
 
     @classmethod
     def _section(cls, opts: Any) -> bool:
-        """A toml ``[logging]`` table, applied with dictConfig."""
-        config = get_config()
-        section = getattr(config, "data", None)
-        if not isinstance(section, dict) or "logging" not in section:
+        """A toml ``[logging]`` table (or a dict's "logging" entry), applied with dictConfig."""
+        config = cls._config()
+        if isinstance(config, LuigiConfigParser):
+            return False  # a .cfg file's [logging] section is not a dictConfig
+        try:
+            section = config["logging"]
+        except (TypeError, KeyError, NoSectionError):
             return False
-        logging.config.dictConfig(_unfreeze(section["logging"]))
+        logging.config.dictConfig(_unfreeze(section))
         return True
 
     @classmethod
@@ -96,9 +130,10 @@ def _check_exists(path: str) -> str:
 
 def _apply_file_config(path: str, disable_existing_loggers: bool) -> None:
     try:
-        logging.config.fileConfig(
-            _check_exists(path), disable_existing_loggers=disable_existing_loggers
-        )
+        if disable_existing_loggers:  # fileConfig's default; called as Luigi's daemon calls it
+            logging.config.fileConfig(_check_exists(path))
+        else:
+            logging.config.fileConfig(_check_exists(path), disable_existing_loggers=False)
     except LoggingConfigError:
         raise
     except Exception as exc:  # fileConfig raises KeyError, ValueError, configparser errors...
@@ -161,7 +196,7 @@ class DaemonLogging(BaseLogging):
 
     @classmethod
     def _conf(cls, opts: Any) -> bool:
-        conf_file = get_config().get("core", "logging_conf_file", None)
+        conf_file = cls._config().get("core", "logging_conf_file", None)
         if conf_file is None:
             return False
         _apply_file_config(conf_file, disable_existing_loggers=True)

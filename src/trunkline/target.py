@@ -180,6 +180,13 @@ class PublishOnCleanExit:
             self.abort()  # type: ignore[attr-defined]
 
 
+def _naming_destination(exc: OSError, path: str) -> OSError:
+    """The same error about the output path the user named, not the temporary file beside it."""
+    if exc.errno is None or not exc.filename or exc.filename == path:
+        return exc
+    return type(exc)(exc.errno, exc.strerror, path)
+
+
 class AtomicLocalFile(PublishOnCleanExit, io.BufferedWriter):
     """A buffered writer to a local temporary file that is published on ``close()``.
 
@@ -193,7 +200,11 @@ class AtomicLocalFile(PublishOnCleanExit, io.BufferedWriter):
     def __init__(self, path: str) -> None:
         self.__tmp_path = self.generate_tmp_path(path)
         self.path = path
-        super().__init__(io.FileIO(self.__tmp_path, "w"))
+        try:
+            raw = io.FileIO(self.__tmp_path, "w")
+        except OSError as exc:
+            raise _naming_destination(exc, path) from exc
+        super().__init__(raw)
         self._finished = False
 
     @property
@@ -223,7 +234,11 @@ class AtomicLocalFile(PublishOnCleanExit, io.BufferedWriter):
             return
         self._finished = True
         super().close()
-        self.move_to_final_destination()
+        try:
+            self.move_to_final_destination()
+        except OSError as exc:
+            self._remove_temporary_file()
+            raise _naming_destination(exc, self.path) from exc
 
     def abort(self) -> None:
         """Discard what was written: close without publishing and delete the temporary file."""

@@ -12,10 +12,15 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import hashlib as hashlib
+import json as json
 import logging
+import re as re
 import traceback
 import warnings
 from collections import OrderedDict
+from collections import deque as deque
+from contextlib import contextmanager as contextmanager
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -32,6 +37,8 @@ from trunkline._task_id import (
     TASK_ID_TRUNCATE_PARAMS as TASK_ID_TRUNCATE_PARAMS,
 )
 from trunkline._task_id import task_id_str as task_id_str
+from trunkline import configuration as configuration
+from trunkline import parameter as parameter
 from trunkline.configuration import get_config
 from trunkline.parameter import (
     DuplicateParameterException,
@@ -594,6 +601,16 @@ def _maybe_iterable(cls: type) -> bool:
         known = getattr(cls, "__iter__", None) is not None or getattr(cls, "__getitem__", None) is not None
         _MAYBE_ITERABLE[cls] = known
     return known
+
+
+def _task_wraps(task_class: type) -> Any:
+    """Like functools.wraps, for a class that stands in for ``task_class``."""
+    return functools.partial(
+        functools.update_wrapper,
+        wrapped=task_class,
+        assigned=(*functools.WRAPPER_ASSIGNMENTS, "_namespace_at_class_time"),
+        updated=[],
+    )
 
 
 def flatten(struct: Any) -> list[Any]:

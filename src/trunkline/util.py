@@ -13,20 +13,11 @@ import logging
 from typing import Any, cast
 
 from trunkline import parameter
-from trunkline.task import Task, flatten
+from trunkline import task as task
+from trunkline.task import Task, _task_wraps, flatten
 from trunkline.task_register import Register
 
 logger = logging.getLogger("luigi-interface")
-
-
-def _task_wraps(task_class: type) -> Any:
-    """Like functools.wraps, for a class that stands in for ``task_class``."""
-    return functools.partial(
-        functools.update_wrapper,
-        wrapped=task_class,
-        assigned=(*functools.WRAPPER_ASSIGNMENTS, "_namespace_at_class_time"),
-        updated=[],
-    )
 
 
 def common_params(task_instance: Task, task_cls: type) -> dict[str, Any]:

@@ -7,6 +7,7 @@ name one more file, read last (so it wins).
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from typing import Any
@@ -22,6 +23,8 @@ PARSERS: dict[str, Any] = {
 }
 DEFAULT_PARSER = "cfg"
 
+logger = logging.getLogger("luigi-interface")
+
 
 def _get_default_parser() -> str:
     parser = os.environ.get("TRUNKLINE_CONFIG_PARSER") or os.environ.get(
@@ -36,9 +39,18 @@ def _get_default_parser() -> str:
     return parser
 
 
+def _check_parser(parser_class: Any, parser: str) -> None:
+    if not parser_class.enabled:
+        raise ImportError(
+            f"The {parser!r} configuration parser is not available in this installation."
+        )
+
+
 def get_config(parser: str | None = None) -> Any:
     """The process-wide configuration of the selected (or given) parser."""
-    return PARSERS[parser or _get_default_parser()].instance()
+    parser = parser or _get_default_parser()
+    _check_parser(PARSERS[parser], parser)
+    return PARSERS[parser].instance()
 
 
 def add_config_path(path: str) -> bool:
@@ -55,6 +67,7 @@ def add_config_path(path: str) -> bool:
             f"Set up right parser via env var: export LUIGI_CONFIG_PARSER={parser}",
             stacklevel=2,
         )
+    _check_parser(PARSERS[parser], parser)
     PARSERS[parser].add_config_path(path)
     return True
 

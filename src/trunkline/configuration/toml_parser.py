@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from configparser import ConfigParser as ConfigParser
 from configparser import NoOptionError, NoSectionError
 from typing import Any, ClassVar
 
@@ -17,10 +18,25 @@ from trunkline.freezing import recursively_freeze
 
 _NO_DEFAULT = object()
 
+# Luigi's flag for its optional `toml` package; tomllib is always there.
+toml_enabled = True
+
+
+class MissingSectionError(NoSectionError, KeyError):
+    """No such table. A KeyError too: Luigi's TOML parser raises KeyError here."""
+
+    __str__ = NoSectionError.__str__
+
+
+class MissingOptionError(NoOptionError, KeyError):
+    """No such key in the table. A KeyError too, as MissingSectionError."""
+
+    __str__ = NoOptionError.__str__
+
 
 class LuigiTomlParser(BaseParser):
     NO_DEFAULT = _NO_DEFAULT
-    enabled = True
+    enabled = toml_enabled
     _instance: ClassVar[Any] = None
     _config_paths: ClassVar[list[str]] = [
         "/etc/luigi/luigi.toml",
@@ -66,8 +82,8 @@ class LuigiTomlParser(BaseParser):
         except KeyError:
             if default is _NO_DEFAULT:
                 if section not in self.data:
-                    raise NoSectionError(section) from None
-                raise NoOptionError(option, section) from None
+                    raise MissingSectionError(section) from None
+                raise MissingOptionError(option, section) from None
             return default
 
     def getboolean(self, section: str, option: str, default: Any = _NO_DEFAULT) -> Any:

@@ -8,7 +8,10 @@ Without ``--upstream-family`` every dependency is listed (Luigi's ``luigi-deps``
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable as Iterable
 from collections.abc import Iterator, Sequence
+
+from trunkline import parameter as parameter
 
 from trunkline.cmdline_parser import CmdlineParser
 from trunkline.parameter import OptionalParameter
@@ -50,6 +53,12 @@ def dfs_paths(start_task: Task, goal_task_family: str | None) -> Iterator[Task]:
 
 def find_deps(task: Task, upstream_task_family: str | None) -> set[Task]:
     return set(dfs_paths(task, upstream_task_family))
+
+
+def find_deps_cli() -> set[Task]:
+    """The tasks on every path from the task named on the command line to `--upstream-family`."""
+    with CmdlineParser.global_instance(sys.argv[1:]) as parser:
+        return find_deps(parser.get_task_obj(), upstream().family)
 
 
 def get_task_output_description(task_output: object) -> str:

@@ -17,9 +17,17 @@ from collections.abc import Sequence
 from trunkline.cmdline_parser import CmdlineParser
 from trunkline.task import Task, flatten
 
-_GREEN = "\033[92m"
-_BLUE = "\033[94m"
-_END = "\033[0m"
+class bcolors:  # noqa: N801 - Luigi's name
+    """The terminal colours of a task's status."""
+
+    OKBLUE = "\033[94m"
+    OKGREEN = "\033[92m"
+    ENDC = "\033[0m"
+
+
+_GREEN = bcolors.OKGREEN
+_BLUE = bcolors.OKBLUE
+_END = bcolors.ENDC
 
 
 def _status(task: Task, colour: bool) -> str:

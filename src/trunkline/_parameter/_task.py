@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from trunkline.parameter._base import Parameter
+from trunkline._parameter._base import Parameter
 
 
-class TaskParameter(Parameter):
+class TaskParameter(Parameter[Any]):
     def parse(self, x: Any) -> Any:
         if not isinstance(x, str):
             return x

@@ -17,11 +17,34 @@ Exceptions::
 
 from __future__ import annotations
 
-import warnings
+import sys
+import types
 from collections.abc import Callable, Iterable, Iterator
 from configparser import NoOptionError, NoSectionError
 from enum import IntEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+
+def _shell() -> types.ModuleType:
+    """The public ``trunkline.parameter`` module, read at call time.
+
+    Luigi's tests and libraries built on Luigi patch ``luigi.parameter.warnings``,
+    ``.ParameterException`` and ``._JSONSCHEMA_ENABLED``; the code in this private package
+    reaches those names through the public module so that such a patch takes effect.
+    """
+    return sys.modules["trunkline.parameter"]
+
+
+# A parameter's value type: `Parameter[int]`, `OptionalParameterMixin[str]` (as in Luigi).
+# Type checkers see Luigi's default (a bare `Parameter()` holds a str); at run time Python
+# 3.11's TypeVar has no default= and typing_extensions is not a dependency.
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar as _TypeVarWithDefault
+
+    T = _TypeVarWithDefault("T", default=str)
+else:
+    T = TypeVar("T")
+_OptT = TypeVar("_OptT")
 
 
 class _NoValueType:
@@ -110,7 +133,7 @@ def _config() -> Any:
     return get_config()
 
 
-class Parameter:
+class Parameter(Generic[T]):
     """A task parameter whose value is a string; the base of every parameter type."""
 
     _counter = 0  # creation order; tasks list their parameters in this order
@@ -130,7 +153,7 @@ class Parameter:
         self._default = default
         self._batch_method = batch_method
         if is_global:
-            warnings.warn(
+            _shell().warnings.warn(
                 "is_global support is removed. Assuming positional=False", DeprecationWarning, stacklevel=2
             )
             positional = False
@@ -144,7 +167,7 @@ class Parameter:
         self.description = description
         self.always_in_help = always_in_help
         if config_path is not None and ("section" not in config_path or "name" not in config_path):
-            raise ParameterException(
+            raise _shell().ParameterException(
                 f"config_path must be a dict with entries for section and name, got {config_path!r}"
             )
         self._config_path = config_path
@@ -195,7 +218,7 @@ class Parameter:
         for value, warning in self._value_iterator(task_name, param_name):
             if value is not _no_value:
                 if warning:
-                    warnings.warn(warning, DeprecationWarning, stacklevel=2)
+                    _shell().warnings.warn(warning, DeprecationWarning, stacklevel=2)
                 return value
         return _no_value
 
@@ -247,9 +270,8 @@ class Parameter:
         if type(self) is not Parameter:
             return
         if not isinstance(param_value, str):
-            warnings.warn(
-                f'Parameter "{param_name}" with value "{param_value}" is not of type string.',
-                stacklevel=3,
+            _shell().warnings.warn(
+                f'Parameter "{param_name}" with value "{param_value}" is not of type string.'
             )
 
     # -- the command line ------------------------------------------------------------
@@ -262,7 +284,7 @@ class Parameter:
         return {"action": "store", "dest": dest}
 
 
-class OptionalParameterMixin:
+class OptionalParameterMixin(Generic[_OptT]):
     """Makes a parameter optional: default None, and "" on the command line means None."""
 
     expected_type: Any = type(None)
@@ -289,24 +311,23 @@ class OptionalParameterMixin:
             described = f"any type in {names}"
         else:
             described = f'type "{self.expected_type.__name__}"'
-        warnings.warn(
+        _shell().warnings.warn(
             f'{type(self).__name__} "{param_name}" with value "{param_value}" is not of {described} or None.',
             OptionalParameterTypeWarning,
-            stacklevel=3,
         )
 
     def next_in_enumeration(self, value: Any) -> Any:
         return None
 
 
-class OptionalParameter(OptionalParameterMixin, Parameter):
+class OptionalParameter(OptionalParameterMixin[str], Parameter[str | None]):
     expected_type = str
 
 
-class StrParameter(Parameter):
+class StrParameter(Parameter[str]):
     def parse(self, x: Any) -> str:
         return str(x)
 
 
-class OptionalStrParameter(OptionalParameterMixin, StrParameter):
+class OptionalStrParameter(OptionalParameterMixin[str], StrParameter):
     expected_type = str

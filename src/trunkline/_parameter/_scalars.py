@@ -8,15 +8,21 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from trunkline.parameter._base import (
+from trunkline._parameter._base import (
     OptionalParameterMixin,
     Parameter,
     ParameterException,
     _no_value,
+    _shell,
 )
 
 
-class IntParameter(Parameter):
+class InvalidChoiceTypeError(ParameterException, AssertionError):
+    """A choice is not of ``var_type``. An AssertionError too: Luigi asserts this, and code
+    written against Luigi catches that."""
+
+
+class IntParameter(Parameter[int]):
     def parse(self, x: Any) -> int:
         return int(x)
 
@@ -24,20 +30,20 @@ class IntParameter(Parameter):
         return value + 1
 
 
-class OptionalIntParameter(OptionalParameterMixin, IntParameter):
+class OptionalIntParameter(OptionalParameterMixin[int], IntParameter):
     expected_type = int
 
 
-class FloatParameter(Parameter):
+class FloatParameter(Parameter[float]):
     def parse(self, x: Any) -> float:
         return float(x)
 
 
-class OptionalFloatParameter(OptionalParameterMixin, FloatParameter):
+class OptionalFloatParameter(OptionalParameterMixin[float], FloatParameter):
     expected_type = float
 
 
-class BoolParameter(Parameter):
+class BoolParameter(Parameter[bool]):
     """True or False; on the command line ``--flag`` (implicit) or ``--flag true`` (explicit)."""
 
     IMPLICIT_PARSING = "implicit"
@@ -78,11 +84,11 @@ class BoolParameter(Parameter):
         return kwargs
 
 
-class OptionalBoolParameter(OptionalParameterMixin, BoolParameter):
+class OptionalBoolParameter(OptionalParameterMixin[bool], BoolParameter):
     expected_type = bool
 
 
-class NumericalParameter(Parameter):
+class NumericalParameter(Parameter[Any]):
     """A number of ``var_type`` within [min_value, max_value) (bounds set by the operators)."""
 
     def __init__(
@@ -97,11 +103,11 @@ class NumericalParameter(Parameter):
         **kwargs: Any,
     ) -> None:
         if var_type is None:
-            raise ParameterException("var_type must be specified")
+            raise _shell().ParameterException("var_type must be specified")
         if min_value is None:
-            raise ParameterException("min_value must be specified")
+            raise _shell().ParameterException("min_value must be specified")
         if max_value is None:
-            raise ParameterException("max_value must be specified")
+            raise _shell().ParameterException("max_value must be specified")
         self._var_type = var_type
         self._min_value = min_value
         self._max_value = max_value
@@ -122,14 +128,14 @@ class NumericalParameter(Parameter):
         raise ValueError(f"{x} is not in the set of {self._permitted_range}")
 
 
-class OptionalNumericalParameter(OptionalParameterMixin, NumericalParameter):
+class OptionalNumericalParameter(OptionalParameterMixin[Any], NumericalParameter):
     def __init__(self, default: Any = _no_value, **kwargs: Any) -> None:
         # As in Luigi, no implicit None default here: without one the value is required.
         NumericalParameter.__init__(self, default=default, **kwargs)
         self.expected_type = self._var_type
 
 
-class ChoiceParameter(Parameter):
+class ChoiceParameter(Parameter[Any]):
     """One of a fixed set of ``choices`` (of ``var_type``, str by default)."""
 
     def __init__(
@@ -141,12 +147,12 @@ class ChoiceParameter(Parameter):
         **kwargs: Any,
     ) -> None:
         if choices is None:
-            raise ParameterException("A choices iterable must be specified")
+            raise _shell().ParameterException("A choices iterable must be specified")
         self._choices = set(choices)
         self._var_type = var_type
         wrong = [c for c in self._choices if type(c) is not var_type]
         if wrong:
-            raise ParameterException(f"Invalid type in choices: {wrong!r} are not {var_type.__name__}")
+            raise InvalidChoiceTypeError(f"Invalid type in choices: {wrong!r} are not {var_type.__name__}")
         super().__init__(default=default, **kwargs)
         self.description = (self.description + " " if self.description else "") + (
             "Choices: {" + ", ".join(str(c) for c in self._choices) + "}"
@@ -161,7 +167,7 @@ class ChoiceParameter(Parameter):
         raise ValueError(f"{x} is not a valid choice from {self._choices}")
 
 
-class OptionalChoiceParameter(OptionalParameterMixin, ChoiceParameter):
+class OptionalChoiceParameter(OptionalParameterMixin[Any], ChoiceParameter):
     def __init__(
         self,
         default: Any = _no_value,
@@ -204,12 +210,12 @@ class ChoiceListParameter(ChoiceParameter):
         return self._sep.join(str(value) for value in x)
 
 
-class EnumParameter(Parameter):
+class EnumParameter(Parameter[Any]):
     """A member of ``enum``, written by name."""
 
     def __init__(self, default: Any = _no_value, *, enum: type[Enum] | None = None, **kwargs: Any) -> None:
         if enum is None:
-            raise ParameterException("An enum class must be specified.")
+            raise _shell().ParameterException("An enum class must be specified.")
         self._enum = enum
         super().__init__(default=default, **kwargs)
 
@@ -225,14 +231,14 @@ class EnumParameter(Parameter):
         return x.name
 
 
-class EnumListParameter(Parameter):
+class EnumListParameter(Parameter[Any]):
     """Comma-separated members of ``enum``, as a tuple."""
 
     _sep = ","
 
     def __init__(self, default: Any = _no_value, *, enum: type[Enum] | None = None, **kwargs: Any) -> None:
         if enum is None:
-            raise ParameterException("An enum class must be specified.")
+            raise _shell().ParameterException("An enum class must be specified.")
         self._enum = enum
         super().__init__(default=default, **kwargs)
 
@@ -250,7 +256,7 @@ class EnumListParameter(Parameter):
         return self._sep.join(member.name for member in x)
 
 
-class PathParameter(Parameter):
+class PathParameter(Parameter[Path]):
     """A ``pathlib.Path``; optionally made absolute, optionally required to exist."""
 
     def __init__(
@@ -269,5 +275,5 @@ class PathParameter(Parameter):
         return path
 
 
-class OptionalPathParameter(OptionalParameterMixin, PathParameter):
+class OptionalPathParameter(OptionalParameterMixin[Path], PathParameter):
     expected_type = (str, Path)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime
 import re
-import warnings
 from typing import Any
 
 from trunkline import date_interval
-from trunkline.parameter._base import Parameter, ParameterException, _no_value
+from trunkline._parameter._base import Parameter, _no_value, _shell
 
 _UNIX_EPOCH = datetime.datetime(1970, 1, 1)
 
 
-class _DateParameterBase(Parameter):
+class _DateParameterBase(Parameter[datetime.date]):
     """A date snapped to ``interval`` days (or months/years) counted from ``start``."""
 
     date_format = "%Y-%m-%d"
@@ -87,7 +86,7 @@ class YearParameter(DateParameter):
         return datetime.date(x.year - delta, 1, 1)
 
 
-class _DatetimeParameterBase(Parameter):
+class _DatetimeParameterBase(Parameter[datetime.datetime]):
     """A date-time snapped to ``interval`` units counted from ``start`` (the epoch)."""
 
     date_format = "%Y-%m-%dT%H"
@@ -143,7 +142,7 @@ class DateMinuteParameter(_DatetimeParameterBase):
             value = datetime.datetime.strptime(str(x), self.deprecated_date_format)
         except ValueError:
             return super().parse(x)
-        warnings.warn(
+        _shell().warnings.warn(
             'Using "H" between hours and minutes is deprecated, omit it instead.',
             DeprecationWarning,
             stacklevel=2,
@@ -156,7 +155,7 @@ class DateSecondParameter(_DatetimeParameterBase):
     _timedelta = datetime.timedelta(seconds=1)
 
 
-class DateIntervalParameter(Parameter):
+class DateIntervalParameter(Parameter[date_interval.DateInterval]):
     """A year, month, ISO week, day or custom range (see :mod:`trunkline.date_interval`)."""
 
     def parse(self, x: Any) -> date_interval.DateInterval:
@@ -186,7 +185,7 @@ _SIMPLE = re.compile(
 )
 
 
-class TimeDeltaParameter(Parameter):
+class TimeDeltaParameter(Parameter[datetime.timedelta]):
     """A duration: seconds (``90``), ISO 8601 (``P1DT2H``) or ``1 w 2 d 3 h 4 m 5 s``."""
 
     @staticmethod
@@ -206,7 +205,7 @@ class TimeDeltaParameter(Parameter):
         text = str(x).strip()
         result = self._from_match(_ISO_8601.match(text)) or self._from_match(_SIMPLE.match(text))
         if result is None:
-            raise ParameterException(f"Invalid time delta - could not parse {x}")
+            raise _shell().ParameterException(f"Invalid time delta - could not parse {x}")
         return result
 
     def serialize(self, x: datetime.timedelta) -> str:
@@ -217,7 +216,6 @@ class TimeDeltaParameter(Parameter):
 
     def _warn_on_wrong_param_type(self, param_name: str, param_value: Any) -> None:
         if type(self) is TimeDeltaParameter and not isinstance(param_value, datetime.timedelta):
-            warnings.warn(
-                f'Parameter "{param_name}" with value "{param_value}" is not of type timedelta.',
-                stacklevel=3,
+            _shell().warnings.warn(
+                f'Parameter "{param_name}" with value "{param_value}" is not of type timedelta.'
             )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import warnings
 from ast import literal_eval
 from typing import Any
 
 from trunkline.freezing import FrozenOrderedDict, recursively_freeze, recursively_unfreeze
-from trunkline.parameter._base import OptionalParameterMixin, Parameter, _no_value
+from trunkline._parameter._base import OptionalParameterMixin, Parameter, _no_value, _shell
 
 try:
     import jsonschema
@@ -23,13 +22,12 @@ class _FrozenEncoder(json.JSONEncoder):
         return super().default(o)
 
 
-class _SchemaParameter(Parameter):
+class _SchemaParameter(Parameter[Any]):
     def __init__(self, default: Any = _no_value, *, schema: Any = None, **kwargs: Any) -> None:
-        if schema is not None and jsonschema is None:
-            warnings.warn(
+        if schema is not None and not _shell()._JSONSCHEMA_ENABLED:
+            _shell().warnings.warn(
                 "The 'jsonschema' package is not installed so the parameter can not be validated "
-                "even though a schema is given (pip install jsonschema).",
-                stacklevel=3,
+                "even though a schema is given."
             )
             schema = None
         self.schema = schema
@@ -58,7 +56,7 @@ class DictParameter(_SchemaParameter):
         return json.loads(x, object_pairs_hook=FrozenOrderedDict)
 
 
-class OptionalDictParameter(OptionalParameterMixin, DictParameter):
+class OptionalDictParameter(OptionalParameterMixin[Any], DictParameter):
     expected_type = FrozenOrderedDict
 
 
@@ -72,7 +70,7 @@ class ListParameter(_SchemaParameter):
         return None if value is None else list(value)
 
 
-class OptionalListParameter(OptionalParameterMixin, ListParameter):
+class OptionalListParameter(OptionalParameterMixin[Any], ListParameter):
     expected_type = tuple
 
 
@@ -94,5 +92,5 @@ class TupleParameter(ListParameter):
             return tuple(result)
 
 
-class OptionalTupleParameter(OptionalParameterMixin, TupleParameter):
+class OptionalTupleParameter(OptionalParameterMixin[Any], TupleParameter):
     expected_type = tuple
