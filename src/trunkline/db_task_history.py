@@ -42,7 +42,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -118,7 +118,7 @@ class TaskEvent:
     id: int
     task_id: int
     event_name: str
-    ts: datetime
+    ts: datetime.datetime
 
 
 @dataclass(slots=True)
@@ -219,7 +219,7 @@ class _Event(NamedTuple):
     family: str
     params: Any
     host: str | None
-    ts: datetime
+    ts: datetime.datetime
 
 
 _STOP = object()
@@ -355,7 +355,7 @@ class DbTaskHistory(TaskHistory):
         self,
         connection_string: str | None = None,
         *,
-        clock: Callable[[], datetime] = datetime.now,
+        clock: Callable[[], datetime.datetime] = datetime.datetime.now,
         max_queued: int = 100_000,
         read_wait_seconds: float = 5.0,
     ) -> None:
@@ -409,7 +409,7 @@ class DbTaskHistory(TaskHistory):
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
-    def _timestamp(self, moment: datetime) -> Any:
+    def _timestamp(self, moment: datetime.datetime) -> Any:
         # SQLite has no time type: Luigi stores this text there, which sorts by time.
         return moment if self._postgres is not None or self._engine is not None else moment.strftime(_TS_FORMAT)
 
@@ -606,7 +606,7 @@ class DbTaskHistory(TaskHistory):
 
     def find_latest_runs(self, session: Any = None) -> list[TaskRecord]:
         """Runs with an event in the past 24 hours, the most recently updated first."""
-        since = self._timestamp(self._clock() - timedelta(days=1))
+        since = self._timestamp(self._clock() - datetime.timedelta(days=1))
         with self._reading() as conn:
             records = _load(conn, "id IN (SELECT task_id FROM task_events WHERE ts >= ?)", [since])
         return sorted(records, key=lambda r: (r.events[0].ts, r.events[0].id), reverse=True)
@@ -678,8 +678,8 @@ def _event(row: Iterable[Any]) -> TaskEvent:
     return TaskEvent(id=event_id, task_id=row_id, event_name=name, ts=_parse_ts(ts))
 
 
-def _parse_ts(text: Any) -> datetime:
-    return text if isinstance(text, datetime) else datetime.fromisoformat(str(text))
+def _parse_ts(text: Any) -> datetime.datetime:
+    return text if isinstance(text, datetime.datetime) else datetime.datetime.fromisoformat(str(text))
 
 
 def _load(conn: Any, where: str, args: list[Any]) -> list[TaskRecord]:

@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from trunkline import lock, rpc, scheduler, worker
+from trunkline import lock, parameter, rpc, scheduler, task, worker  # parameter, task: Luigi's module names here
 from trunkline.cmdline_parser import CmdlineParser, CommandLineError
 from trunkline.configuration import get_config
 from trunkline.execution_summary import LuigiRunResult
