@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from trunkline import lock, parameter, rpc, scheduler, task, worker  # parameter, task: Luigi's module names here
-from trunkline.cmdline_parser import CmdlineParser, CommandLineError
+from trunkline.cmdline_parser import CmdlineParser, CommandLineError, command_line_error_from
 from trunkline.configuration import get_config
 from trunkline.execution_summary import LuigiRunResult
 from trunkline.lock import PidLockAlreadyTakenExit
@@ -234,7 +234,8 @@ def _root_task(parser: CmdlineParser) -> Task:
         return parser.get_task_obj()
     except (ParameterException, ValueError) as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ is not None else ""
-        raise CommandLineError(f"trunkline: error: {exc}{cause}") from exc
+        # Also an instance of exc's class: luigi.run() callers catch MissingParameterException.
+        raise command_line_error_from(exc, f"trunkline: error: {exc}{cause}") from exc
 
 
 def build(
