@@ -27,19 +27,26 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _alias_luigi() -> None:
+def _alias_luigi(argv: Sequence[str] | None) -> None:
     """Let the user's ``import luigi`` (and their libraries') get trunkline.
 
-    Done before any user module is imported; ``TRUNKLINE_AS_LUIGI=0`` turns it off.
+    Done by the commands as process entry points (``argv`` not given), before
+    any user module is imported; a program that calls ``trunkline_run([...])``
+    itself decides for its own process. ``TRUNKLINE_AS_LUIGI=0`` turns it off.
     """
-    from trunkline._luigi_alias import alias_disabled_by_environment, install_as_luigi
+    from trunkline._luigi_alias import LuigiAliasError, alias_disabled_by_environment, install_as_luigi
 
-    if not alias_disabled_by_environment():
+    if argv is not None or alias_disabled_by_environment():
+        return
+    try:
         install_as_luigi()
+    except LuigiAliasError as exc:
+        # Something (a sitecustomize, a .pth) imported a real Luigi first: run on, and say so.
+        print(f"trunkline: warning: {exc}", file=sys.stderr)
 
 
 def trunkline_run(argv: Sequence[str] | None = None) -> None:
-    _alias_luigi()
+    _alias_luigi(argv)
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in _SUBCOMMANDS:
         _run_subcommand(args[0], args[1:])
@@ -79,7 +86,7 @@ def _run_subcommand(name: str, args: list[str], prog: str | None = None) -> None
 
 def trunklined_run(argv: Sequence[str] | None = None) -> None:
     """The ``trunklined`` command: ``trunkline scheduler`` under luigid's role."""
-    _alias_luigi()
+    _alias_luigi(argv)
     _run_subcommand("scheduler", list(sys.argv[1:] if argv is None else argv), prog="trunklined")
 
 

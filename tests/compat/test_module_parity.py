@@ -205,6 +205,13 @@ def _import_twin(module_name: str) -> types.ModuleType:
     return importlib.import_module(_twin(module_name))
 
 
+def test_luigi_here_is_the_real_luigi_not_the_alias() -> None:
+    # Under install_as_luigi() every comparison below would compare trunkline with itself.
+    import trunkline
+
+    assert Path(luigi.__file__).parent != Path(trunkline.__file__).parent
+
+
 def test_luigi_has_the_modules_this_test_expects() -> None:
     # Guards the walk itself: a broken walk would make every other test vacuous.
     assert {"luigi.parameter", "luigi.worker", "luigi.tools.range", "luigi.configuration.core"} <= set(
