@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -13,10 +14,15 @@ api = pytest.importorskip("mypy.api", reason="mypy comes with the test extra")
 def _check(tmp_path: Path, code: str) -> str:
     (tmp_path / "pyproject.toml").write_text('[tool.mypy]\nplugins = ["trunkline.mypy"]\n')
     (tmp_path / "flow.py").write_text(textwrap.dedent(code))
-    stdout, stderr, _ = api.run(
-        ["--no-incremental", "--cache-dir=/dev/null", "--config-file", str(tmp_path / "pyproject.toml"),
-         str(tmp_path / "flow.py")]
-    )
+    # mypy raises the interpreter's recursion limit for itself; put it back for the other tests.
+    recursion_limit = sys.getrecursionlimit()
+    try:
+        stdout, stderr, _ = api.run(
+            ["--no-incremental", "--cache-dir=/dev/null", "--config-file", str(tmp_path / "pyproject.toml"),
+             str(tmp_path / "flow.py")]
+        )
+    finally:
+        sys.setrecursionlimit(recursion_limit)
     return stdout + stderr
 
 
