@@ -70,6 +70,10 @@ class _ModuleClient:
     """``task.dataproc_client``: the module's client, built on first use (an instance may set its own)."""
 
     def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is None:
+            # Class-level reads (Task.get_params() scans every attribute of every task
+            # class) must not reach for Google credentials.
+            return self
         if _dataproc_client is None:
             set_dataproc_client(_build_client())
         return _dataproc_client
