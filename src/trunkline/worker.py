@@ -29,6 +29,8 @@ import os
 import queue as Queue
 import random
 import signal
+from signal import SIGINT as _SIGINT
+from signal import SIGTERM as _SIGTERM
 import socket
 import subprocess  # noqa: F401 - a name of Luigi's module
 import sys
@@ -522,13 +524,16 @@ class Worker:
         )
         self._keep_alive_thread.start()
         if threading.current_thread() is threading.main_thread():
+            # AttributeError: a platform (or a patched worker.signal) without SIGUSR1.
             if not self._config.no_install_shutdown_handler:
-                self._install_handler(signal.SIGUSR1, self.handle_interrupt)
-                signal.siginterrupt(signal.SIGUSR1, False)
+                with contextlib.suppress(AttributeError):
+                    self._install_handler(signal.SIGUSR1, self.handle_interrupt)
+                    signal.siginterrupt(signal.SIGUSR1, False)
             # SIGTERM unwinds the run loop as Ctrl-C does, so children are stopped
             # and what was interrupted is reported (see _stop_children).
-            if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-                self._install_handler(signal.SIGTERM, self._handle_sigterm)
+            with contextlib.suppress(AttributeError):
+                if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+                    self._install_handler(signal.SIGTERM, self._handle_sigterm)
         return self
 
     def _install_handler(self, signum: int, handler: Any) -> None:
@@ -549,7 +554,7 @@ class Worker:
             self._keep_alive_thread.join()
         interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
         if interrupted:
-            self._interrupted_by = signal.SIGTERM if issubclass(exc_type, _Interrupted) else signal.SIGINT  # type: ignore[arg-type]
+            self._interrupted_by = _SIGTERM if issubclass(exc_type, _Interrupted) else _SIGINT  # type: ignore[arg-type]
             self._stop_children(_STOP_GRACE_SECONDS)
         else:
             for process in list(self._running_tasks.values()):
@@ -561,7 +566,7 @@ class Worker:
                 signal.signal(signum, previous)
         self._previous_handlers.clear()
         self._checker.close()
-        if self._interrupted_by == signal.SIGTERM:
+        if self._interrupted_by == _SIGTERM:
             # SIGTERM's own default is to end the process; do that, now that the
             # children are stopped, with the status a shell reports for it.
             raise SystemExit(EXIT_TERMINATED) from exc
