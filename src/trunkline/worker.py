@@ -59,6 +59,7 @@ from trunkline.task import Config, DynamicRequirements, Task, flatten  # noqa: F
 from trunkline.task_register import TaskClassException, load_task  # noqa: F401
 from trunkline.task_status import DISABLED, DONE, FAILED, PENDING, RUNNING, UNKNOWN  # noqa: F401
 from trunkline._worker.completion import AsyncCompletionException as AsyncCompletionException
+from trunkline._worker.errors import SchedulerUnreachable
 from trunkline._worker.completion import DequeQueue as DequeQueue
 from trunkline._worker.completion import SingleProcessPool as SingleProcessPool
 from trunkline._worker.completion import TracebackWrapper as TracebackWrapper
@@ -687,7 +688,12 @@ class Worker:
         except Exception as exc:
             self.add_succeeded = False
             formatted = traceback.format_exc()
-            logger.exception("Luigi unexpected framework error while scheduling %s", task)
+            if isinstance(exc, SchedulerUnreachable):
+                # The raised error says which scheduler and what to do; a traceback
+                # through the HTTP client would bury that.
+                logger.error("Luigi unexpected framework error while scheduling %s: no scheduler answered", task)
+            else:
+                logger.exception("Luigi unexpected framework error while scheduling %s", task)
             task.trigger_event(Event.BROKEN_TASK, task, exc)
             self._email_unexpected_error(task, formatted)
             raise

@@ -22,7 +22,7 @@ def _closed_loopback_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def test_an_unreachable_scheduler_is_a_framework_error_mailed_and_raised() -> None:
+def test_an_unreachable_scheduler_is_a_framework_error_mailed_and_raised(caplog: pytest.LogCaptureFixture) -> None:
     class Lonely(luigi.Task):
         def complete(self):
             return False
@@ -35,6 +35,9 @@ def test_an_unreachable_scheduler_is_a_framework_error_mailed_and_raised() -> No
             worker.add(task)
     subjects = [call.args[0] for call in send.call_args_list]
     assert any(s.startswith(f"Luigi: Framework error while scheduling {task}.") for s in subjects), subjects
+    # The raised error says what to do; the log line does not bury it under a traceback.
+    logged = [r for r in caplog.records if "framework error while scheduling" in r.getMessage()]
+    assert logged and all(r.exc_info is None for r in logged)
 
 
 def test_a_scheduler_refusing_a_scheduling_failure_announcement_fails_add_and_mails_the_owner() -> None:
