@@ -39,6 +39,7 @@ from urllib.request import Request, urlopen
 from trunkline import configuration
 from trunkline._http import TRANSPORT_ERRORS, KeepAliveClient
 from trunkline._protocol import CLIENT_SIGNATURES, RPC_METHODS, MethodSignature  # noqa: F401 - Luigi's name
+from trunkline._worker.errors import SchedulerUnreachable
 
 # Luigi imports requests_unixsocket / requests here; trunkline's own fetcher needs
 # neither (it speaks unix sockets itself), so both flags say what the client can do.
@@ -70,6 +71,10 @@ class RPCError(Exception):
     def __init__(self, message: str, sub_exception: BaseException | None = None) -> None:
         super().__init__(message)
         self.sub_exception = sub_exception
+
+
+class SchedulerUnreachableError(RPCError, SchedulerUnreachable):
+    """No answer after ``rpc_retry_attempts`` tries (refused, unresolvable, timed out)."""
 
 
 class SchedulerRefused(RPCError):
@@ -249,7 +254,7 @@ class RemoteScheduler:
                 return str(self._fetcher.fetch(full_url, body, self._connect_timeout))
             except self._fetcher.raises as exc:
                 if attempt == attempts:
-                    raise RPCError(self._unreachable_message(exc), exc) from exc
+                    raise SchedulerUnreachableError(self._unreachable_message(exc), exc) from exc
                 self._log_retry(attempt)
                 time.sleep(self._rpc_retry_wait)
         raise AssertionError("unreachable")  # the loop returns or raises

@@ -59,6 +59,7 @@ from trunkline.task import Config, DynamicRequirements, Task, flatten  # noqa: F
 from trunkline.task_register import TaskClassException, load_task  # noqa: F401
 from trunkline.task_status import DISABLED, DONE, FAILED, PENDING, RUNNING, UNKNOWN  # noqa: F401
 from trunkline._worker.completion import AsyncCompletionException as AsyncCompletionException
+from trunkline._worker.errors import SchedulerUnreachable
 from trunkline._worker.completion import DequeQueue as DequeQueue
 from trunkline._worker.completion import SingleProcessPool as SingleProcessPool
 from trunkline._worker.completion import TracebackWrapper as TracebackWrapper
@@ -673,15 +674,26 @@ class Worker:
         walker = GraphWalker(checker, retry_external_tasks=self._config.retry_external_tasks)
         # Decided once per walk: whether the scheduler is one where batching is invisible.
         self._batch_this_walk = self._batching()
+        walked = False
         try:
             for discovery in walker.walk(task, self._task_limit_reached):
                 self._register(discovery)
+            walked = True
+            # Inside the try: a scheduler that cannot be reached while the last
+            # registrations go out is a framework error, e-mailed as Luigi's
+            # worker (which sends each task as it finds it) e-mails it.
+            self._flush_registrations()
         except (KeyboardInterrupt, TaskException):
             raise
         except Exception as exc:
             self.add_succeeded = False
             formatted = traceback.format_exc()
-            logger.exception("Luigi unexpected framework error while scheduling %s", task)
+            if isinstance(exc, SchedulerUnreachable):
+                # The raised error says which scheduler and what to do; a traceback
+                # through the HTTP client would bury that.
+                logger.error("Luigi unexpected framework error while scheduling %s: no scheduler answered", task)
+            else:
+                logger.exception("Luigi unexpected framework error while scheduling %s", task)
             task.trigger_event(Event.BROKEN_TASK, task, exc)
             self._email_unexpected_error(task, formatted)
             raise
@@ -689,7 +701,11 @@ class Worker:
             if pool is not None:
                 pool.close()
                 pool.join()
-            self._flush_registrations()
+            if not walked:
+                # The tasks found before the walk stopped stay registered, as
+                # Luigi's leave them; the walk's own error is the one raised.
+                with contextlib.suppress(Exception):
+                    self._flush_registrations()
         return self.add_succeeded
 
     def _task_limit_reached(self) -> bool:
@@ -752,8 +768,11 @@ class Worker:
                     "owners": task._owner_list(),
                 },
             )
-        except Exception:  # only feeds batched e-mails; never worth failing a run for
-            logger.debug("announce_scheduling_failure was not accepted", exc_info=True)
+        except Exception:
+            # As Luigi's worker: a scheduler refusing the announcement is a
+            # framework error, e-mailed here and raised out of add().
+            self._email_unexpected_error(task, traceback.format_exc())
+            raise
 
     def _add_task_batcher(self, task: Task) -> None:
         family = task.task_family

@@ -166,3 +166,17 @@ def test_dump_and_load_use_a_json_snapshot_not_a_pickle(tmp_path: Any) -> None:
     second.load()
     assert second.get_work(worker="B")["task_id"] == "2"
     assert second.task_list("RUNNING", "").keys() == {"1", "2"}  # 1 is still A's
+
+
+def test_a_task_state_counts_its_failures_inside_the_disable_window() -> None:
+    clock = [1000.0]
+    with mock.patch("time.time", side_effect=lambda: clock[0]):
+        scheduler = trunkline.scheduler.Scheduler(resources={}, retry_count=10, disable_window=60)
+        scheduler.add_task(worker="w", task_id="T")
+        for _ in range(2):
+            scheduler.get_work(worker="w")
+            scheduler.add_task(worker="w", task_id="T", status="FAILED")
+        task = scheduler._state.get_task("T")
+        assert task.num_failures() == 2
+        clock[0] += 61  # both failures now lie outside the window
+        assert task.num_failures() == 0

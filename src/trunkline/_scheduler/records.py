@@ -89,14 +89,21 @@ class TaskRecord:
         while self.failures and self.failures[0] < now - window:
             self.failures.popleft()
 
+    def num_failures(self, now: float | None = None) -> int:
+        """Failures inside the disable window (Luigi's Task.num_failures(), which
+        code and tests reading scheduler._state call)."""
+        if now is None:
+            now = time.time()
+        since = now - self.retry_policy.disable_window
+        return sum(1 for t in self.failures if t >= since)
+
     def has_excessive_failures(self, now: float | None = None) -> bool:
         if now is None:
             now = time.time()
         policy = self.retry_policy
         if self.first_failure_time is not None and now >= self.first_failure_time + policy.disable_hard_timeout:
             return True
-        recent = sum(1 for t in self.failures if t >= now - policy.disable_window)
-        return bool(recent >= policy.retry_count)
+        return bool(self.num_failures(now) >= policy.retry_count)
 
     def clear_failures(self) -> None:
         self.failures.clear()
