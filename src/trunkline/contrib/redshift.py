@@ -231,10 +231,13 @@ class S3CopyToTable(rdbms.CopyToTable, _CredentialsMixin):
         """Issue the COPY of ``f`` (an S3 path) into the table."""
         logger.info("Inserting file: %s", f)
         colnames = f"({','.join(column[0] for column in self.columns)})" if self.columns else ""
+        # Luigi's exact layout (a newline and nine spaces before each clause): code
+        # and tests written for Luigi compare the statement text.
+        indent = "\n" + " " * 9
         cursor.execute(
-            f"\n COPY {self.table} {colnames} from '{f}'"
-            f"\n CREDENTIALS '{self._credentials()}'"
-            f"\n {self.copy_options}\n ;"
+            f"{indent}COPY {self.table} {colnames} from '{f}'"
+            f"{indent}CREDENTIALS '{self._credentials()}'"
+            f"{indent}{self.copy_options}{indent};"
         )
 
     def output(self) -> RedshiftTarget:
