@@ -116,11 +116,6 @@ _RUNNING_STATES = (TaskStatus.RUNNING, TaskStatus.BATCH_RUNNING)
 _FAILED_VALUE = TaskStatus.FAILED.value
 
 
-def _read_clock() -> float:
-    # Looked up at call time: tests replace time.time (or this module's time).
-    return time.time()
-
-
 class Scheduler(SchedulerCore):
     """One view of the graph for every worker; hands each task to one worker at a time.
 
@@ -149,7 +144,7 @@ class Scheduler(SchedulerCore):
             dict(resources) if resources is not None else dict(configuration.get_config().getintdict("resources")),
             history=task_history_impl,
         )
-        self._clock = clock if clock is not None else _read_clock
+        self._clock = clock
         self._task_history = task_history_impl
         self._email_batcher = BatchNotifier() if config.batch_emails else None
         self._state._metrics_collector = MetricsCollectors.get(config.metrics_collector, config.metrics_custom_import)
@@ -161,7 +156,9 @@ class Scheduler(SchedulerCore):
     # -- the shell's two steps around every call ----------------------------------------
     def _begin(self) -> float:
         """Read the clock once for this call and give the reading to the core."""
-        now = self._clock()
+        clock = self._clock
+        # time.time looked up now, not saved: tests replace it (or this module's time).
+        now = time.time() if clock is None else clock()
         self._state.now = now
         return now
 

@@ -997,7 +997,10 @@ class Worker:
         """Tasks in child processes reuse pooled processes, unless they need their own:
         a timeout is enforced by killing the process, messages need a queue, and a
         replaced ContextManagedTaskProcess must be the one that runs."""
-        if not self._multiprocessing() or ContextManagedTaskProcess is not _OWN_PROCESS_CLASS:
+        # (_multiprocessing() spelled out: this and _create_task_process run once per task)
+        if not (self._config.force_multiprocessing or self.worker_processes > 1) or (
+            ContextManagedTaskProcess is not _OWN_PROCESS_CLASS
+        ):
             return False
         task_timeout = task.worker_timeout
         timeout = task_timeout if task_timeout is not None else self._config.timeout
@@ -1026,7 +1029,7 @@ class Worker:
         )
 
     def _create_task_process(self, task: Task) -> TaskProcess:
-        use_multiprocessing = self._multiprocessing()
+        use_multiprocessing = self._config.force_multiprocessing or self.worker_processes > 1
         task_timeout = task.worker_timeout
         timeout = task_timeout if task_timeout is not None else self._config.timeout
         use_multiprocessing = use_multiprocessing or bool(timeout)

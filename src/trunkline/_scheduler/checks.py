@@ -13,13 +13,13 @@ from typing import Any
 
 from trunkline._scheduler.status import TaskStatus
 
-_STATUS_BY_VALUE: dict[Any, TaskStatus] = {status.value: status for status in TaskStatus}
+STATUS_BY_VALUE: dict[Any, TaskStatus] = {status.value: status for status in TaskStatus}
 _STR_TYPES = frozenset({str})
 
 
 def status(value: Any) -> TaskStatus:
     try:
-        return _STATUS_BY_VALUE[value]
+        return STATUS_BY_VALUE[value]
     except (KeyError, TypeError):
         raise ValueError(
             f"unknown task status {value!r}; expected one of {[s.value for s in TaskStatus]}"
@@ -70,15 +70,17 @@ def add_task_arguments(
         raise ValueError(f"add_task needs task_id as a non-empty string, got {task_id!r}")
     if not isinstance(worker_id, str) or not worker_id:
         raise ValueError(f"add_task needs worker as a non-empty string, got {worker_id!r}")
-    valid_text("task_id", task_id)
-    valid_text("worker", worker_id)
+    if not (task_id.isascii() and worker_id.isascii()):  # ASCII text needs no closer look
+        valid_text("task_id", task_id)
+        valid_text("worker", worker_id)
     if type(priority) is not int:  # the usual priority passes at the first test
         finite_number("priority", priority)
-    for name, value in (("deps", deps), ("new_deps", new_deps)):
-        # Luigi's workers send lists; code calling the scheduler directly may pass tuples.
-        if value is not None and (not isinstance(value, (list, tuple)) or not all_str(value)):
-            raise ValueError(f"{name} must be a list of task ids, got {value!r}")
-    if resources is not None:
+    # Luigi's workers send lists; code calling the scheduler directly may pass tuples.
+    if deps is not None and (not isinstance(deps, (list, tuple)) or (deps and not all_str(deps))):
+        raise ValueError(f"deps must be a list of task ids, got {deps!r}")
+    if new_deps is not None and (not isinstance(new_deps, (list, tuple)) or (new_deps and not all_str(new_deps))):
+        raise ValueError(f"new_deps must be a list of task ids, got {new_deps!r}")
+    if resources is not None and (resources or type(resources) is not dict):
         resource_amounts("resources", resources)
     if params is not None and not isinstance(params, dict):
         raise ValueError(f"params must be an object, got {params!r}")

@@ -44,6 +44,16 @@ class DeadlinesMixin:
         with ``requeue_lost`` (a worker asking for work) it is back at once."""
         state = self._state
         now = self._state.now
+        # Local schedulers prune on every get_work: one look at each heap's head
+        # when nothing is due, instead of four calls.
+        if not (
+            (state.lost_heap and state.lost_heap[0][0] <= now)
+            or (state.retry_heap and state.retry_heap[0][0] <= now)
+            or (state.worker_heap and state.worker_heap[0][0] <= now)
+            or (state.reenable_heap and state.reenable_heap[0][0] <= now)
+            or (state.remove_heap and state.remove_heap[0][0] <= now)
+        ):
+            return
         self._requeue_lost_runs()
         while state.retry_heap and state.retry_heap[0][0] <= now:
             when, task_id = heapq.heappop(state.retry_heap)

@@ -95,7 +95,10 @@ class TasksMixin:
     ) -> None:
         checks.add_task_arguments(task_id, worker_id, priority, deps, new_deps, resources, params, family)
         assert task_id is not None and worker_id is not None
-        status = checks.status(status_value)
+        # The dict lookup inline (add_task runs twice per task); checks.status explains a miss.
+        status = checks.STATUS_BY_VALUE.get(status_value) if type(status_value) is str else None
+        if status is None:
+            status = checks.status(status_value)
         state = self._state
         worker = state.get_or_create_worker(worker_id)
         existing = state.tasks.get(task_id)
