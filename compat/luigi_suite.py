@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import typing
 from concurrent.futures import ThreadPoolExecutor
@@ -203,6 +204,22 @@ def _kill_leftovers(session_id: int) -> None:
         pass
 
 
+# Luigi's tests that bind a fixed port (luigid's 8082, server_test's 8083) or write fixed
+# /tmp paths fail whichever run comes second when two of them overlap, as the same file on
+# both engines did with --jobs 2. Files sharing such a resource never run at the same time.
+_SHARED_RESOURCE = {
+    "test/scheduler_test.py": "port 8082",
+    "test/task_running_resources_test.py": "port 8082",
+    "test/visualiser/visualiser_test.py": "port 8082",
+}
+
+
+def _exclusive_locks(files: list[str]) -> dict[str, threading.Lock]:
+    """One lock per file (its two engines take turns), shared by files using one resource."""
+    by_resource: dict[str, threading.Lock] = {}
+    return {f: by_resource.setdefault(_SHARED_RESOURCE.get(f, f), threading.Lock()) for f in files}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", help="test files (relative to Luigi's test/); default: all")
@@ -222,10 +239,16 @@ def main(argv: list[str] | None = None) -> int:
         root = fetch_luigi_tests(workdir)
         files = choose_files(root, args.files, args.contrib)
         engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-        jobs = [(f, e) for f in files for e in engines]
+        # engine by engine, so the two workers mostly run different files (see _SHARED_RESOURCE)
+        jobs = [(f, e) for e in engines for f in files]
+        locks = _exclusive_locks(files)
+
+        def run_job(job: tuple[str, str]) -> FileRun:
+            with locks[job[0]]:
+                return run_file(root, job[0], job[1], args.test_timeout, args.file_timeout)
+
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            runs = dict(zip(jobs, pool.map(
-                lambda job: run_file(root, job[0], job[1], args.test_timeout, args.file_timeout), jobs)))
+            runs = dict(zip(jobs, pool.map(run_job, jobs)))
         report(files, engines, runs, args.show_failures)
         if args.json:
             args.json.write_text(json.dumps(

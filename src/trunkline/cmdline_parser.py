@@ -258,8 +258,11 @@ class CmdlineParser:
                 try:
                     kwargs[name] = param.parse(raw)
                 except Exception as exc:
-                    raise CommandLineError(
+                    # still the parameter's own exception class (TaskParameter raises
+                    # TaskClassNotFoundException), which Luigi's callers catch
+                    raise command_line_error_from(
+                        exc,
                         f"trunkline: error: --{name.replace('_', '-')} {raw!r}: not a valid value "
-                        f"for {task_cls.get_task_family()}.{name} ({type(param).__name__}): {exc}"
+                        f"for {task_cls.get_task_family()}.{name} ({type(param).__name__}): {exc}",
                     ) from exc
         return kwargs

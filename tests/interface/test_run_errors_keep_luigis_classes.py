@@ -18,3 +18,16 @@ def test_a_missing_parameter_is_both_a_command_line_error_and_missing_parameter_
         luigi.run(["NeedsADay", "--local-scheduler", "--no-lock"])
     assert isinstance(caught.value, CommandLineError)
     assert "day" in str(caught.value)
+
+
+class TakesATask(luigi.Task):
+    task_namespace = "keepclasses"
+    other = luigi.TaskParameter()
+
+
+def test_an_unknown_task_parameter_value_raises_task_class_not_found() -> None:
+    # Luigi lets TaskParameter.parse's exception through luigi.run; callers catch it
+    with pytest.raises(luigi.task_register.TaskClassNotFoundException) as caught:
+        luigi.run(["keepclasses.TakesATask", "--other", "NoSuchTask", "--local-scheduler", "--no-lock"])
+    assert isinstance(caught.value, CommandLineError)
+    assert "NoSuchTask" in str(caught.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 import signal
 import socket
@@ -9,6 +11,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from .conftest import free_port, wait_for_port
 
@@ -40,3 +44,36 @@ def test_background_scheduler_writes_its_pid_refuses_a_second_copy_and_stops_on_
         time.sleep(0.1)
     else:
         raise AssertionError("the scheduler did not stop on SIGTERM")
+
+
+def _luigid_with_daemon_context_patched(args: list[str]) -> None:
+    from unittest import mock
+
+    from trunkline import cmdline
+
+    with mock.patch("daemon.DaemonContext"):
+        cmdline.luigid(args)
+
+
+def test_luigid_background_detaches_through_daemon_context_so_patching_it_keeps_the_server_stoppable(
+    tmp_path: Path,
+) -> None:
+    # luigid detaches with python-daemon; Luigi's own server tests patch daemon.DaemonContext
+    # and then expect to stop the server by terminating the process they started
+    pytest.importorskip("daemon", reason="python-daemon is what luigid detaches with")
+    port, pidfile = free_port(), tmp_path / "luigid.pid"
+    args = ["--port", str(port), "--background", "--memory", "--logdir", str(tmp_path), "--pidfile", str(pidfile)]
+    process = multiprocessing.get_context("fork").Process(target=_luigid_with_daemon_context_patched, args=(args,))
+    process.start()
+    try:
+        wait_for_port(port)
+        assert int(pidfile.read_text()) == process.pid
+    finally:
+        process.terminate()
+        process.join(20)
+        if pidfile.exists():  # a server that escaped the process (the failure this guards against)
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int(pidfile.read_text()), signal.SIGKILL)
+    assert not process.is_alive()
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "the server outlived the process that started it"

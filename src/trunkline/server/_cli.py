@@ -67,7 +67,25 @@ def check_pidfile(path: str) -> None:
 
 
 def daemonize(logdir: str | None) -> None:
-    """Detach: two forks, a new session, standard streams to /dev/null or the log dir."""
+    """Detach from the terminal, standard streams to /dev/null or the log dir.
+
+    Detaches through python-daemon's ``daemon.DaemonContext`` when it is installed, as
+    luigid does: code that runs luigid in a test process patches that name so the server
+    stays in the process it can stop. Without python-daemon, two forks and a new session.
+    """
+    out_path = os.path.join(logdir, "trunkline-server.out") if logdir else os.devnull
+    try:
+        import daemon  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    except ImportError:
+        _double_fork(out_path)
+        return
+    out = open(out_path, "a")  # noqa: SIM115 - the daemon's stdout and stderr for its whole life
+    # read through the module at call time, so a patched daemon.DaemonContext is the one used
+    context = daemon.DaemonContext(stdout=out, stderr=out, working_directory=".", umask=0o022)
+    context.open()
+
+
+def _double_fork(out_path: str) -> None:
     if os.fork() > 0:
         os._exit(0)
     os.setsid()
@@ -77,7 +95,7 @@ def daemonize(logdir: str | None) -> None:
     sys.stderr.flush()
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
-    target = os.open(os.path.join(logdir, "trunkline-server.out"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if logdir else null
+    target = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(target, 1)
     os.dup2(target, 2)
 
