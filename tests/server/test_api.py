@@ -83,7 +83,9 @@ json_values = st.recursive(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    method=st.sampled_from(sorted(RPC_METHODS)) | st.text(alphabet=string.ascii_letters + string.digits + "_-.%", max_size=15),
+    method=st.sampled_from(sorted(RPC_METHODS))
+    # "." and ".." are resolved by the client itself (/api/. is /api/, /api/.. is /): not API calls.
+    | st.text(alphabet=string.ascii_letters + string.digits + "_-.%", max_size=15).filter(lambda m: m not in {".", ".."}),
     arguments=st.dictionaries(
         st.sampled_from(["worker", "task_id", "status", "deps", "priority", "resources", "params", "include_done", "limit", "x"]),
         json_values,
