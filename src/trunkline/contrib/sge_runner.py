@@ -15,7 +15,10 @@ import os
 import pickle
 import sys
 
-from trunkline.safe_extractor import SafeExtractor
+from trunkline.safe_extractor import SafeExtractor  # noqa: F401 - a name Luigi's module has
+
+# The same unpacking as LSF's runner (Luigi's name for it here is private).
+from trunkline.contrib.lsf_runner import extract_packages_archive as _extract_packages_archive
 
 
 def _do_work_on_compute_node(work_dir: str, tarball: bool = True) -> None:
@@ -26,17 +29,6 @@ def _do_work_on_compute_node(work_dir: str, tarball: bool = True) -> None:
     with open("job-instance.pickle", "rb") as f:
         job = pickle.load(f)
     job.work()
-
-
-def _extract_packages_archive(work_dir: str) -> None:
-    package_file = os.path.join(work_dir, "packages.tar")
-    if not os.path.exists(package_file):
-        return
-    SafeExtractor(work_dir).safe_extract(package_file)
-    if work_dir not in sys.path:
-        sys.path.insert(0, work_dir)
-    if "" not in sys.path:
-        sys.path.insert(0, "")
 
 
 def main(args: list[str] = sys.argv) -> None:
