@@ -6,16 +6,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tornado.httpserver
 import tornado.ioloop
+import tornado.web
 
 from trunkline.scheduler import Scheduler
 from trunkline.server import app
+from trunkline.server._connections import LimitedHTTPServer, ServerLimits
 
 
 def free_port() -> int:
@@ -113,3 +115,48 @@ def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
     running = ServerProcess(tmp_path / "state.sqlite3").start()
     yield running
     running.stop()
+
+
+class ThreadedLimitedServer:
+    """An app behind LimitedHTTPServer (the service's connection limits), served
+    from a thread on a free loopback port; the app is made in that thread."""
+
+    def __init__(self, make_app: Callable[[], tornado.web.Application], limits: ServerLimits) -> None:
+        self.port = free_port()
+        self.limits = limits
+        self._make_app = make_app
+        self._loop: tornado.ioloop.IOLoop | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        import asyncio
+
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        self._loop = tornado.ioloop.IOLoop.current()
+        server = LimitedHTTPServer(self._make_app(), limits=self.limits)
+        server.listen(self.port, address="127.0.0.1")
+        self._ready.set()
+        self._loop.start()
+        server.stop()
+        self._loop.run_sync(server.close_all_connections)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ThreadedLimitedServer:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        assert self._loop is not None
+        self._loop.add_callback(self._loop.stop)
+        self._thread.join(10)
+
+    def __enter__(self) -> ThreadedLimitedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

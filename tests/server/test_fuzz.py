@@ -9,23 +9,21 @@ from __future__ import annotations
 import json
 import random
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import tornado.ioloop
 
 import trunkline as luigi
 from trunkline._protocol import RPC_METHODS, WRITE_METHODS
 from trunkline.db_task_history import DbTaskHistory
 from trunkline.scheduler import Scheduler
 from trunkline.server import app
-from trunkline.server._connections import LimitedHTTPServer, ServerLimits
+from trunkline.server._connections import ServerLimits
 
-from .conftest import free_port
+from .conftest import ThreadedLimitedServer
 
 SEED = 20261130
 ROUNDS = 400
@@ -44,51 +42,26 @@ NASTY_VALUES = (
 )
 
 
-class FuzzServer:
+class FuzzServer(ThreadedLimitedServer):
     """A scheduler with task history behind LimitedHTTPServer, served from a thread."""
 
     def __init__(self, history_path: Path) -> None:
-        self.port = free_port()
         self.history = DbTaskHistory(f"sqlite:///{history_path}")
         self.scheduler = Scheduler(task_history_impl=self.history)
-        self._loop: tornado.ioloop.IOLoop | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        import asyncio
-
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        self._loop = tornado.ioloop.IOLoop.current()
         limits = ServerLimits(
             max_connections=200, header_timeout=2.0, body_timeout=2.0, idle_timeout=5.0, max_body_bytes=512 * 1024
         )
-        server = LimitedHTTPServer(app(self.scheduler, auth_token="", task_history=self.history), limits=limits)
-        server.listen(self.port, address="127.0.0.1")
-        self._ready.set()
-        self._loop.start()
-        server.stop()
-        self._loop.run_sync(server.close_all_connections)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FuzzServer:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
+        super().__init__(lambda: app(self.scheduler, auth_token="", task_history=self.history), limits)
 
     def stop(self) -> None:
-        assert self._loop is not None
-        self._loop.add_callback(self._loop.stop)
-        self._thread.join(10)
+        super().stop()
         self.history.close()
 
 
 @pytest.fixture
 def fuzz_server(tmp_path: Path) -> Iterator[FuzzServer]:
-    running = FuzzServer(tmp_path / "history.db").start()
+    running = FuzzServer(tmp_path / "history.db")
+    running.start()
     yield running
     running.stop()
 

@@ -7,20 +7,18 @@ import json
 import logging
 import socket
 import stat
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import tornado.ioloop
 
 from trunkline.scheduler import Scheduler
 from trunkline.server import app
-from trunkline.server._connections import LimitedHTTPServer, ServerLimits, create_private_file
+from trunkline.server._connections import ServerLimits, create_private_file
 
-from .conftest import InProcessServer, free_port
+from .conftest import InProcessServer, ThreadedLimitedServer
 
 
 def call(server: InProcessServer, method: str, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
@@ -159,41 +157,9 @@ def test_with_a_token_the_token_is_the_gate() -> None:
 
 
 # -- connections ----------------------------------------------------------------------------
-class LimitedServer:
-    """The app behind LimitedHTTPServer with small limits, served from a thread."""
-
-    def __init__(self, limits: ServerLimits) -> None:
-        self.port = free_port()
-        self.limits = limits
-        self._loop: tornado.ioloop.IOLoop | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        import asyncio
-
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        self._loop = tornado.ioloop.IOLoop.current()
-        server = LimitedHTTPServer(app(Scheduler(), auth_token=""), limits=self.limits)
-        server.listen(self.port, address="127.0.0.1")
-        self._ready.set()
-        self._loop.start()
-        server.stop()
-        self._loop.run_sync(server.close_all_connections)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> LimitedServer:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._loop is not None
-        self._loop.add_callback(self._loop.stop)
-        self._thread.join(10)
+def LimitedServer(limits: ServerLimits) -> ThreadedLimitedServer:  # noqa: N802 - reads as a class at call sites
+    """A fresh scheduler's app behind LimitedHTTPServer with ``limits``."""
+    return ThreadedLimitedServer(lambda: app(Scheduler(), auth_token=""), limits)
 
 
 def _limits(**changes: Any) -> ServerLimits:
